@@ -1,0 +1,424 @@
+from datetime import timedelta
+from functools import cached_property
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
+from django.db import models
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from . import scoring
+from .scoring import Status
+
+https_only = URLValidator(schemes=["https"], message="Enter a full https:// address.")
+
+MAX_SETUP_MINUTES = 24 * 60
+RECENT_ISSUE_DAYS = 30
+RECENT_ISSUES_CAUTION_AT = 3
+
+
+class Difficulty(models.IntegerChoices):
+    EASY = 1, "Easy"
+    MODERATE = 2, "Moderate"
+    ADVANCED = 3, "Advanced"
+    EXPERT = 4, "Expert"
+
+
+class Moderation(models.TextChoices):
+    PENDING = "pending", "Pending review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+def today():
+    return timezone.now().date()
+
+
+class Audience(models.Model):
+    """A "recommended for" audience, shared across providers so visitors can filter by it."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ProviderQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+    def with_trust_score(self):
+        return self.annotate(trust_score=scoring.trust_score_expression()).annotate(
+            status_value=scoring.status_expression("trust_score")
+        )
+
+    def with_recent_issue_count(self):
+        since = timezone.now() - timedelta(days=RECENT_ISSUE_DAYS)
+        return self.annotate(
+            recent_issue_count=Count(
+                "issue_reports",
+                filter=Q(
+                    issue_reports__status=Moderation.APPROVED,
+                    issue_reports__created_at__gte=since,
+                ),
+            )
+        )
+
+    def recommended(self, free_only=True, min_trust_score=70.0, difficulty_max=None):
+        """The seed's get_recommended_providers() as a chainable queryset."""
+        providers = self.published().with_trust_score()
+        if free_only:
+            providers = providers.filter(has_free_tier=True)
+        if difficulty_max is not None:
+            providers = providers.filter(difficulty__lte=int(difficulty_max))
+        return (
+            providers.filter(trust_score__gte=min_trust_score)
+            .exclude(status_value__in=[s.value for s in scoring.NOT_RECOMMENDABLE])
+            .order_by("-trust_score", "provider_name")
+        )
+
+
+class Provider(models.Model):
+    # Identity
+    provider_id = models.SlugField(
+        max_length=60, unique=True, help_text="Stable id used in URLs and the Python API."
+    )
+    provider_name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    is_published = models.BooleanField(default=True, db_index=True)
+
+    # Links (https only)
+    website_url = models.URLField(max_length=300, blank=True, validators=[https_only])
+    signup_url = models.URLField(max_length=300, validators=[https_only])
+    api_key_url = models.URLField(max_length=300, validators=[https_only])
+    documentation_url = models.URLField(max_length=300, validators=[https_only])
+
+    # User experience (curated)
+    difficulty = models.PositiveSmallIntegerField(
+        choices=Difficulty.choices, default=Difficulty.MODERATE, db_index=True
+    )
+    requires_approval = models.BooleanField(default=False)
+    approval_note = models.CharField(
+        max_length=100, blank=True, help_text='Shown with manual approval, e.g. "1-2 days".'
+    )
+    has_free_tier = models.BooleanField(default=False, db_index=True)
+    free_tier_note = models.CharField(
+        max_length=100, blank=True, help_text='Qualifies the free tier, e.g. "very limited".'
+    )
+    key_env_var = models.CharField(
+        "key environment variable", max_length=60, blank=True, help_text="e.g. OPENAI_API_KEY"
+    )
+    key_pattern = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Regular expression a well-formed key matches (the wizard's format check).",
+    )
+    last_verified = models.DateField(null=True, blank=True)
+    recommended_for = models.ManyToManyField(Audience, blank=True, related_name="providers")
+
+    # Maintainer pin
+    status_pin = models.CharField(
+        "pinned status",
+        max_length=20,
+        blank=True,
+        choices=[(s.value, s.label) for s in Status if s != Status.NEW],
+        help_text="Leave blank to let the trust score decide.",
+    )
+    status_pin_reason = models.CharField("public reason for the pin", max_length=300, blank=True)
+
+    # Community counters: changed only by registry.services, with F() updates.
+    total_users = models.PositiveIntegerField(default=0)
+    active_users = models.PositiveIntegerField(default=0)
+    setup_reports = models.PositiveIntegerField(default=0)
+    setup_successes = models.PositiveIntegerField(default=0)
+    setup_minutes_sum = models.PositiveBigIntegerField(default=0)
+    setup_minutes_count = models.PositiveIntegerField(default=0)
+    felt_difficulty_sum = models.PositiveIntegerField(default=0)
+    felt_difficulty_count = models.PositiveIntegerField(default=0)
+    ratings_count = models.PositiveIntegerField(default=0)
+    ratings_sum = models.PositiveBigIntegerField(default=0)
+    positive_reviews = models.PositiveIntegerField(default=0)
+    negative_reviews = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProviderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["provider_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(active_users__lte=F("total_users")), name="active_within_total"
+            ),
+            models.CheckConstraint(
+                condition=Q(setup_successes__lte=F("setup_reports")),
+                name="successes_within_reports",
+            ),
+            models.CheckConstraint(
+                condition=Q(ratings_sum__gte=F("ratings_count"))
+                & Q(ratings_sum__lte=F("ratings_count") * 5),
+                name="ratings_sum_within_stars",
+            ),
+            models.CheckConstraint(
+                condition=Q(difficulty__gte=1, difficulty__lte=4), name="difficulty_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(status_pin="") | ~Q(status_pin_reason=""),
+                name="pinned_status_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return self.provider_name
+
+    def clean(self):
+        if self.status_pin and not self.status_pin_reason.strip():
+            raise ValidationError(
+                {"status_pin_reason": "Give the public reason shown with a pinned status."}
+            )
+
+    # --- derived values (never stored twice) ---
+    @property
+    def star_rating(self):
+        return self.ratings_sum / self.ratings_count if self.ratings_count else 0.0
+
+    @property
+    def success_rate(self):
+        return self.setup_successes / self.setup_reports * 100 if self.setup_reports else 0.0
+
+    @property
+    def avg_setup_time_minutes(self):
+        if not self.setup_minutes_count:
+            return None
+        return self.setup_minutes_sum / self.setup_minutes_count
+
+    @property
+    def felt_difficulty(self):
+        if not self.felt_difficulty_count:
+            return None
+        return self.felt_difficulty_sum / self.felt_difficulty_count
+
+    @cached_property
+    def trust(self):
+        return scoring.trust_score(
+            ratings_count=self.ratings_count,
+            ratings_sum=self.ratings_sum,
+            setup_reports=self.setup_reports,
+            setup_successes=self.setup_successes,
+            active_users=self.active_users,
+            positive_reviews=self.positive_reviews,
+            negative_reviews=self.negative_reviews,
+        )
+
+    def get_trust_score(self):
+        return self.trust.total
+
+    @property
+    def is_confident(self):
+        return scoring.is_confident(
+            setup_reports=self.setup_reports, ratings_count=self.ratings_count
+        )
+
+    @property
+    def status(self):
+        return scoring.status(
+            self.get_trust_score(), confident=self.is_confident, pin=self.status_pin
+        )
+
+    @property
+    def is_pinned(self):
+        return bool(self.status_pin) and self.status == self.status_pin
+
+    @property
+    def has_recent_issues(self):
+        """Needs .with_recent_issue_count(); the "issues reported" caution."""
+        return getattr(self, "recent_issue_count", 0) >= RECENT_ISSUES_CAUTION_AT
+
+
+class OrderedRow(models.Model):
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "pk"]
+
+
+class SetupStep(OrderedRow):
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="setup_steps")
+    text = models.CharField(max_length=300)
+
+    def __str__(self):
+        return self.text
+
+
+class CautionFlag(OrderedRow):
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="caution_flags")
+    text = models.CharField(max_length=200)
+
+    def __str__(self):
+        return self.text
+
+
+class CommonIssue(OrderedRow):
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="common_issues")
+    problem = models.CharField(max_length=200)
+    solution = models.CharField(max_length=400)
+
+    def __str__(self):
+        return self.problem
+
+
+class Submission(models.Model):
+    """Something a visitor sent that a maintainer approves before it is public."""
+
+    status = models.CharField(
+        max_length=10, choices=Moderation.choices, default=Moderation.PENDING, db_index=True
+    )
+    voter_key = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+
+class ProTip(Submission):
+    """Pro tips: curated by maintainers (approved at once) or sent in by the community."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="pro_tips")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=500)
+    from_community = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["provider", "status", "position"])]
+
+    def __str__(self):
+        return self.text
+
+
+class Review(Submission):
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    text = models.TextField(max_length=2000)
+
+    class Meta(Submission.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.rating}★ on {self.provider_id}"
+
+
+class IssueCategory(models.TextChoices):
+    SIGNUP_BLOCKED = "signup_blocked", "Sign-up blocked"
+    KEY_REJECTED = "key_rejected", "Key rejected (401/403)"
+    RATE_LIMITS = "rate_limits", "Rate limits"
+    BILLING_CHANGED = "billing_changed", "Billing or free tier changed"
+    BROKEN_LINK = "broken_link", "Broken link"
+    OTHER = "other", "Other"
+
+
+class ProviderLink(models.TextChoices):
+    SIGNUP = "signup", "Sign-up link"
+    API_KEY = "api_key", "API key link"
+    DOCS = "docs", "Docs link"
+
+
+class IssueReport(Submission):
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="issue_reports")
+    category = models.CharField(max_length=20, choices=IssueCategory.choices)
+    broken_link = models.CharField(max_length=10, choices=ProviderLink.choices, blank=True)
+    details = models.TextField(max_length=2000)
+
+    class Meta(Submission.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category=IssueCategory.BROKEN_LINK) | Q(broken_link=""),
+                name="broken_link_only_for_broken_link_reports",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_category_display()} on {self.provider_id}"
+
+
+class ProviderSuggestion(Submission):
+    name = models.CharField(max_length=100)
+    website = models.URLField(max_length=300)
+    reason = models.TextField(max_length=1000)
+
+    def __str__(self):
+        return self.name
+
+
+# --- community events: one timestamped row per counter change -------------------------
+
+
+class Event(models.Model):
+    day = models.DateField(default=today, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    # Empty for calls from the Python API; set for every web submission.
+    voter_key = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+
+class SetupReport(Event):
+    provider = models.ForeignKey(
+        Provider, on_delete=models.CASCADE, related_name="setup_report_events"
+    )
+    success = models.BooleanField()
+    minutes = models.PositiveIntegerField(null=True, blank=True)
+    felt_difficulty = models.PositiveSmallIntegerField(
+        choices=Difficulty.choices, null=True, blank=True
+    )
+
+    class Meta(Event.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "voter_key", "day"],
+                condition=~Q(voter_key=""),
+                name="one_setup_report_per_voter_per_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__isnull=True) | Q(minutes__lte=MAX_SETUP_MINUTES),
+                name="setup_minutes_within_a_day",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{'success' if self.success else 'failure'} on {self.provider_id}"
+
+
+class Rating(Event):
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="rating_events")
+    stars = models.PositiveSmallIntegerField()
+
+    class Meta(Event.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "voter_key", "day"],
+                condition=~Q(voter_key=""),
+                name="one_rating_per_voter_per_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(stars__gte=1, stars__lte=5), name="rating_stars_1_to_5"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.stars}★ on {self.provider_id}"
