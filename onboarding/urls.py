@@ -1,9 +1,18 @@
 from django.urls import path
 
-from . import views
+from . import views, wizard
 
 app_name = "onboarding"
 
 urlpatterns = [
     path("", views.browse, name="browse"),
+    path("stats/", views.stats, name="stats"),
+    path("providers/<slug:provider_id>/", views.provider_detail, name="provider-detail"),
+    path("providers/<slug:provider_id>/rate/", views.rate_provider, name="rate"),
+    path("providers/<slug:provider_id>/tips/", views.share_tip, name="share-tip"),
+    path("providers/<slug:provider_id>/issues/", views.report_issue, name="report-issue"),
+    path("compare/", views.compare, name="compare"),
+    path("suggest/", views.suggest_provider, name="suggest"),
+    path("setup/", wizard.start, name="setup"),
+    path("setup/<int:step>/", wizard.step, name="setup-step"),
 ]

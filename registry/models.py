@@ -422,3 +422,33 @@ class Rating(Event):
 
     def __str__(self):
         return f"{self.stars}★ on {self.provider_id}"
+
+
+# --- abuse limits without identity ------------------------------------------------------
+
+
+class VoterSalt(models.Model):
+    """The random salt of one day's voter keys. Deleted after two days, so keys from
+    different days can never be linked to each other."""
+
+    day = models.DateField(unique=True)
+    salt = models.CharField(max_length=64)
+
+    def __str__(self):
+        return str(self.day)
+
+
+class VoterDay(models.Model):
+    """How many submissions one voter key made on one day: the daily cap's counter."""
+
+    voter_key = models.CharField(max_length=64)
+    day = models.DateField(default=today)
+    submissions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["voter_key", "day"], name="one_counter_per_voter_day")
+        ]
+
+    def __str__(self):
+        return f"{self.voter_key[:8]}… on {self.day}"

@@ -5,6 +5,7 @@ transaction, so concurrent writers never lose an increment (SQLite takes the wri
 BEGIN IMMEDIATE; PostgreSQL row-locks the provider for the UPDATE).
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -23,6 +24,8 @@ from .models import (
     Rating,
     Review,
     SetupReport,
+    VoterDay,
+    today,
 )
 from .secrets import PASTED_KEY_MESSAGE, looks_like_secret
 
@@ -49,8 +52,29 @@ class InvalidSubmissionError(RegistryError, ValueError):
         super().__init__(f"{field}: {message}")
 
 
-class AlreadySubmittedError(RegistryError):
-    """The same voter already sent this kind of report for this provider today."""
+class SubmissionLimitError(RegistryError):
+    """An abuse limit refused the submission; nothing was counted."""
+
+    message = "You have reached today's limit. Thank you for contributing: try again tomorrow."
+
+    def __init__(self, message=None):
+        if message:
+            self.message = message
+        super().__init__(self.message)
+
+
+class AlreadySubmittedError(SubmissionLimitError):
+    message = (
+        "You already sent this for this provider today. Thank you! "
+        "Each visitor counts once per provider per day."
+    )
+
+
+class DailyLimitError(SubmissionLimitError):
+    message = (
+        "You have reached today's limit of community submissions. "
+        "Thank you for contributing so much: please come back tomorrow."
+    )
 
 
 def _provider_pk(provider_id):
@@ -94,8 +118,26 @@ def _create_once(model, **fields):
             return model.objects.create(**fields)
     except IntegrityError as error:
         if fields.get("voter_key"):
-            raise AlreadySubmittedError(str(error)) from error
+            raise AlreadySubmittedError() from error
         raise
+
+
+def _count_against_daily_cap(voter_key):
+    """One more submission for this voter today, unless that would pass the cap.
+
+    The conditional UPDATE is atomic in the database, so concurrent requests cannot
+    both take the last slot. Must run inside the submission's transaction, so a refused
+    or failed submission uses up nothing.
+    """
+    if not voter_key:
+        return
+    day = today()
+    VoterDay.objects.bulk_create([VoterDay(voter_key=voter_key, day=day)], ignore_conflicts=True)
+    counted = VoterDay.objects.filter(
+        voter_key=voter_key, day=day, submissions__lt=settings.REGISTRY_DAILY_SUBMISSION_CAP
+    ).update(submissions=F("submissions") + 1)
+    if not counted:
+        raise DailyLimitError()
 
 
 def record_user_signup(
@@ -110,6 +152,7 @@ def record_user_signup(
         _clean_int("felt_difficulty", int(felt_difficulty), Difficulty.EASY, Difficulty.EXPERT)
     with transaction.atomic():
         pk = _provider_pk(provider_id)
+        _count_against_daily_cap(voter_key)
         _create_once(
             SetupReport,
             provider_id=pk,
@@ -140,6 +183,7 @@ def add_feedback(provider_id, rating, comment=None, *, voter_key=""):
     comment = _clean_text("comment", comment, COMMENT_MAX, required=False)
     with transaction.atomic():
         pk = _provider_pk(provider_id)
+        _count_against_daily_cap(voter_key)
         _create_once(Rating, provider_id=pk, stars=rating, voter_key=voter_key)
         counters = {
             "ratings_count": F("ratings_count") + 1,
@@ -156,14 +200,17 @@ def add_feedback(provider_id, rating, comment=None, *, voter_key=""):
 
 def submit_tip(provider_id, text, *, voter_key=""):
     text = _clean_text("text", text, TIP_MAX)
-    return ProTip.objects.create(
-        provider_id=_provider_pk(provider_id),
-        text=text,
-        from_community=True,
-        status=Moderation.PENDING,
-        position=1000,  # after the curated tips once approved
-        voter_key=voter_key,
-    )
+    with transaction.atomic():
+        pk = _provider_pk(provider_id)
+        _count_against_daily_cap(voter_key)
+        return ProTip.objects.create(
+            provider_id=pk,
+            text=text,
+            from_community=True,
+            status=Moderation.PENDING,
+            position=1000,  # after the curated tips once approved
+            voter_key=voter_key,
+        )
 
 
 def report_issue(provider_id, category, details, *, broken_link="", voter_key=""):
@@ -175,13 +222,16 @@ def report_issue(provider_id, category, details, *, broken_link="", voter_key=""
     elif broken_link:
         raise InvalidSubmissionError("broken_link", "only applies to broken-link reports.")
     details = _clean_text("details", details, REPORT_MAX)
-    return IssueReport.objects.create(
-        provider_id=_provider_pk(provider_id),
-        category=category,
-        broken_link=broken_link,
-        details=details,
-        voter_key=voter_key,
-    )
+    with transaction.atomic():
+        pk = _provider_pk(provider_id)
+        _count_against_daily_cap(voter_key)
+        return IssueReport.objects.create(
+            provider_id=pk,
+            category=category,
+            broken_link=broken_link,
+            details=details,
+            voter_key=voter_key,
+        )
 
 
 def suggest_provider(name, website, reason, *, voter_key=""):
@@ -192,9 +242,11 @@ def suggest_provider(name, website, reason, *, voter_key=""):
         URLValidator(schemes=["https", "http"])(website)
     except ValidationError:
         raise InvalidSubmissionError("website", "enter a full web address.") from None
-    return ProviderSuggestion.objects.create(
-        name=name, website=website, reason=reason, voter_key=voter_key
-    )
+    with transaction.atomic():
+        _count_against_daily_cap(voter_key)
+        return ProviderSuggestion.objects.create(
+            name=name, website=website, reason=reason, voter_key=voter_key
+        )
 
 
 def get_recommended_providers(free_only=True, min_trust_score=70.0, difficulty_max=None):

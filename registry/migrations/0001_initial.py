@@ -44,6 +44,14 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name='VoterSalt',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('day', models.DateField(unique=True)),
+                ('salt', models.CharField(max_length=64)),
+            ],
+        ),
+        migrations.CreateModel(
             name='Provider',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -204,6 +212,18 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['position', 'pk'],
                 'abstract': False,
+            },
+        ),
+        migrations.CreateModel(
+            name='VoterDay',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('voter_key', models.CharField(max_length=64)),
+                ('day', models.DateField(default=registry.models.today)),
+                ('submissions', models.PositiveIntegerField(default=0)),
+            ],
+            options={
+                'constraints': [models.UniqueConstraint(fields=('voter_key', 'day'), name='one_counter_per_voter_day')],
             },
         ),
         migrations.AddConstraint(

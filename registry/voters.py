@@ -1,0 +1,70 @@
+"""Voter keys: one anonymous, unlinkable identity per visitor per day.
+
+key = HMAC-SHA256(daily random salt, client IP (IPv6 cut to /64) + User-Agent)
+
+No IP address or User-Agent is stored. The salt is random, made on first use each day
+and deleted after two days, so yesterday's keys cannot be recomputed or linked to today's.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from .models import VoterDay, VoterSalt, today
+
+SALT_DAYS_KEPT = 2
+
+
+def daily_salt(day=None):
+    day = day or today()
+    salt = VoterSalt.objects.filter(day=day).values_list("salt", flat=True).first()
+    if salt is not None:
+        return salt
+    try:
+        with transaction.atomic():
+            VoterSalt.objects.create(day=day, salt=secrets.token_hex(32))
+            # The first visitor of a day retires the old salts and counters: no cron needed.
+            VoterSalt.objects.filter(day__lt=day - timedelta(days=SALT_DAYS_KEPT)).delete()
+            VoterDay.objects.filter(day__lt=day - timedelta(days=SALT_DAYS_KEPT)).delete()
+    except IntegrityError:
+        pass  # another request made today's salt first
+    return VoterSalt.objects.get(day=day).salt
+
+
+def client_ip(request):
+    """REMOTE_ADDR, or the address the last trusted proxy saw, if proxies are configured."""
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.REGISTRY_TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            address = forwarded[-proxies]
+    return address
+
+
+def network_of(address):
+    """An IPv6 visitor controls a whole /64, so that is what counts as one address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "unknown"
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def voter_key_for(request, day=None):
+    material = f"{network_of(client_ip(request))}|{request.META.get('HTTP_USER_AGENT', '')}"
+    salt = daily_salt(day)
+    return hmac.new(salt.encode(), material.encode(), hashlib.sha256).hexdigest()
