@@ -113,7 +113,9 @@ else:
             "NAME": SQLITE_PATH,
             "OPTIONS": SQLITE_OPTIONS,
             # Tests run on a real SQLite file, not an in-memory database.
-            "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},
+            "TEST": {
+                "NAME": os.environ.get("SQLITE_TEST_PATH", str(BASE_DIR / ".test-db.sqlite3"))
+            },
         }
     }
 
