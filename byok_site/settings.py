@@ -198,4 +198,6 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # Django's own loggers would otherwise keep their default, unfiltered handlers.
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
