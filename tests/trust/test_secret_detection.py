@@ -61,6 +61,12 @@ def test_log_filter_redacts_messages_arguments_and_exceptions():
 
 
 def test_configured_handlers_carry_the_filter():
-    # pytest adds its own capture handlers to the root logger, so look at ours by name.
-    handlers = [logging._handlers["console"], *logging.getLogger("django").handlers]
+    # pytest adds its own capture handlers; look at the stream handlers we configured.
+    handlers = [
+        handler
+        for logger in (logging.getLogger(), logging.getLogger("django"))
+        for handler in logger.handlers
+        if type(handler) is logging.StreamHandler
+    ]
+    assert len(handlers) == 2
     assert all(any(isinstance(f, RedactSecretsFilter) for f in h.filters) for h in handlers)
