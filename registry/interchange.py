@@ -17,7 +17,7 @@ given average, one setup report per total user at the given success rate).
 import datetime
 import re
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -168,12 +168,31 @@ def _parse_difficulty(value, provider_id):
     )
 
 
+def _max_length(model, field):
+    return model._meta.get_field(field).max_length
+
+
+LIST_ITEM_MAX = {
+    "setup_steps": _max_length(SetupStep, "text"),
+    "caution_flags": _max_length(CautionFlag, "text"),
+    "pro_tips": _max_length(ProTip, "text"),
+    "recommended_for": _max_length(Audience, "name"),
+}
+
+
 def _string_list(entry, field, provider_id):
     value = entry.get(field, [])
     _expect(isinstance(value, list), "must be a list of strings", provider_id, field)
+    limit = LIST_ITEM_MAX[field]
     for item in value:
         _expect(
             isinstance(item, str) and item.strip(), "must be non-empty strings", provider_id, field
+        )
+        _expect(
+            len(item.strip()) <= limit,
+            f"each entry must be at most {limit} characters",
+            provider_id,
+            field,
         )
     return [item.strip() for item in value]
 
@@ -198,6 +217,15 @@ def _common_issues(entry, provider_id):
                 provider_id,
                 "common_issues",
             )
+    for problem, solution in issues:
+        _expect(
+            len(problem) <= _max_length(CommonIssue, "problem")
+            and len(solution) <= _max_length(CommonIssue, "solution"),
+            f"each problem must be at most {_max_length(CommonIssue, 'problem')} characters "
+            f"and each solution at most {_max_length(CommonIssue, 'solution')}",
+            provider_id,
+            "common_issues",
+        )
     return issues
 
 
@@ -220,7 +248,11 @@ def _derived_counters(entry, provider_id):
         provider_id,
         "avg_setup_time_minutes",
     )
-    ratings = SYNTHETIC_RATINGS if numbers["star_rating"] >= 1 else 0
+    ratings = 0
+    if numbers["star_rating"] >= 1:
+        # Enough ratings to hold the file's reviews, each of which was a rating.
+        reviews = numbers["positive_reviews"] + numbers["negative_reviews"]
+        ratings = max(SYNTHETIC_RATINGS, reviews)
     reports = numbers["total_users"]
     return {
         "total_users": numbers["total_users"],
@@ -294,6 +326,9 @@ def _parse_provider(key, entry):
         provider.full_clean(validate_unique=False, validate_constraints=True)
     except ValidationError as error:
         field, messages = next(iter(error.message_dict.items()))
+        if field == NON_FIELD_ERRORS:
+            # A check constraint between counters: its message names them.
+            field = "counters" if "counters" in entry else None
         raise RegistryFileError(" ".join(messages), provider_id, field) from None
 
     rows = {

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from functools import cached_property
 
@@ -5,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Count, F, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from . import scoring
@@ -15,6 +17,8 @@ https_only = URLValidator(schemes=["https"], message="Enter a full https:// addr
 MAX_SETUP_MINUTES = 24 * 60
 RECENT_ISSUE_DAYS = 30
 RECENT_ISSUES_CAUTION_AT = 3
+# "New" is what low confidence shows; a maintainer cannot pin it.
+PINNABLE = [s.value for s in Status if s != Status.NEW]
 
 
 class Difficulty(models.IntegerChoices):
@@ -28,6 +32,11 @@ class Moderation(models.TextChoices):
     PENDING = "pending", "Pending review"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+
+
+def _big(field):
+    # Multiplied in 64 bits, so a large count cannot overflow PostgreSQL's integer.
+    return Cast(field, models.BigIntegerField())
 
 
 def today():
@@ -125,7 +134,7 @@ class Provider(models.Model):
         "pinned status",
         max_length=20,
         blank=True,
-        choices=[(s.value, s.label) for s in Status if s != Status.NEW],
+        choices=[(value, Status(value).label) for value in PINNABLE],
         help_text="Leave blank to let the trust score decide.",
     )
     status_pin_reason = models.CharField("public reason for the pin", max_length=300, blank=True)
@@ -151,25 +160,62 @@ class Provider(models.Model):
 
     class Meta:
         ordering = ["provider_name"]
+        # Each message names the counters it is about: the import shows it to the user.
         constraints = [
             models.CheckConstraint(
-                condition=Q(active_users__lte=F("total_users")), name="active_within_total"
+                condition=Q(active_users__lte=F("total_users")),
+                name="active_within_total",
+                violation_error_message="active_users must not exceed total_users.",
             ),
             models.CheckConstraint(
                 condition=Q(setup_successes__lte=F("setup_reports")),
                 name="successes_within_reports",
+                violation_error_message="setup_successes must not exceed setup_reports.",
+            ),
+            models.CheckConstraint(
+                condition=Q(setup_minutes_count__lte=F("setup_reports"))
+                & Q(setup_minutes_sum__lte=_big("setup_minutes_count") * MAX_SETUP_MINUTES),
+                name="setup_minutes_within_reports",
+                violation_error_message=(
+                    "setup_minutes_count must not exceed setup_reports, and "
+                    "setup_minutes_sum must average at most 24 hours per timed setup."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(felt_difficulty_count__lte=F("setup_reports"))
+                & Q(felt_difficulty_sum__gte=F("felt_difficulty_count"))
+                & Q(felt_difficulty_sum__lte=_big("felt_difficulty_count") * 4),
+                name="felt_difficulty_within_reports",
+                violation_error_message=(
+                    "felt_difficulty_count must not exceed setup_reports, and "
+                    "felt_difficulty_sum must average 1 to 4."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(ratings_sum__gte=F("ratings_count"))
-                & Q(ratings_sum__lte=F("ratings_count") * 5),
+                & Q(ratings_sum__lte=_big("ratings_count") * 5),
                 name="ratings_sum_within_stars",
+                violation_error_message="ratings_sum must average 1 to 5 stars per rating.",
+            ),
+            models.CheckConstraint(
+                condition=Q(positive_reviews__lte=F("ratings_count") - F("negative_reviews")),
+                name="reviews_within_ratings",
+                violation_error_message=(
+                    "positive_reviews + negative_reviews must not exceed ratings_count."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(difficulty__gte=1, difficulty__lte=4), name="difficulty_in_range"
             ),
             models.CheckConstraint(
+                condition=Q(status_pin__in=["", *PINNABLE]),
+                name="status_pin_is_a_status",
+                violation_error_message="status_pin must be empty or a pinnable status.",
+            ),
+            models.CheckConstraint(
                 condition=Q(status_pin="") | ~Q(status_pin_reason=""),
                 name="pinned_status_has_reason",
+                violation_error_message="A pinned status needs a public reason.",
             ),
         ]
 
@@ -177,10 +223,17 @@ class Provider(models.Model):
         return self.provider_name
 
     def clean(self):
+        errors = {}
         if self.status_pin and not self.status_pin_reason.strip():
-            raise ValidationError(
-                {"status_pin_reason": "Give the public reason shown with a pinned status."}
-            )
+            errors["status_pin_reason"] = "Give the public reason shown with a pinned status."
+        if self.key_pattern:
+            # The wizard matches keys against it: a broken pattern would break the wizard.
+            try:
+                re.compile(self.key_pattern)
+            except re.error as error:
+                errors["key_pattern"] = f"Not a valid regular expression: {error}."
+        if errors:
+            raise ValidationError(errors)
 
     # --- derived values (never stored twice) ---
     @property
@@ -397,6 +450,11 @@ class SetupReport(Event):
             models.CheckConstraint(
                 condition=Q(minutes__isnull=True) | Q(minutes__lte=MAX_SETUP_MINUTES),
                 name="setup_minutes_within_a_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(felt_difficulty__isnull=True)
+                | Q(felt_difficulty__gte=1, felt_difficulty__lte=4),
+                name="setup_felt_difficulty_in_range",
             ),
         ]
 

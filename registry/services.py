@@ -149,7 +149,9 @@ def record_user_signup(
     if setup_time_minutes is not None:
         _clean_int("setup_time_minutes", setup_time_minutes, 0, MAX_SETUP_MINUTES)
     if felt_difficulty is not None:
-        _clean_int("felt_difficulty", int(felt_difficulty), Difficulty.EASY, Difficulty.EXPERT)
+        # Difficulty members are ints; "x", 2.5 or True are refused rather than coerced.
+        _clean_int("felt_difficulty", felt_difficulty, Difficulty.EASY, Difficulty.EXPERT)
+        felt_difficulty = int(felt_difficulty)
     with transaction.atomic():
         pk = _provider_pk(provider_id)
         _count_against_daily_cap(voter_key)
