@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def manage(*args, **env):
     environment = {**os.environ, **env}
+    # The browser tests' conftest sets this for Playwright's event loop; a deployment never would.
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
