@@ -31,7 +31,7 @@ function request()
   end
   counter = counter + 1
   wrk.headers["User-Agent"] = string.format("byok-bench/%s/%d/%d", nonce, tid, counter)
-  local body = string.format("stars=%d&comment=", counter % 5 + 1)
+  local body = string.format("rating=%d&comment=", counter % 5 + 1)
   return wrk.format("POST", paths[counter % #paths + 1], nil, body)
 end
 
