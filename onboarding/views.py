@@ -1,20 +1,464 @@
-from django.template.response import TemplateResponse
-from django.views.decorators.http import require_GET
+"""Browse, provider pages, compare, suggest and the statistics widget.
 
-from registry.models import Provider
+Thin function views. `request.htmx` decides between the whole page and the swappable
+partial (`"page.html#name"`); a history-restore request always gets the whole page.
+Writes go through registry.services with the visitor's anonymous voter key.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, F, FloatField, Prefetch, Q, When
+from django.db.models.functions import Cast
+from django.http import Http404, QueryDict
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from registry import services
+from registry.models import (
+    RECENT_ISSUE_DAYS,
+    IssueReport,
+    Moderation,
+    ProTip,
+    Provider,
+    Review,
+)
+from registry.services import InvalidSubmissionError, SubmissionLimitError, UnknownProviderError
+from registry.voters import voter_key_for
+
+from .forms import (
+    BrowseFilterForm,
+    IssueReportForm,
+    RatingForm,
+    SuggestionForm,
+    TipForm,
+    add_service_error,
+)
+from .templatetags.registry_widgets import provider_stats
+
+PAGE_SIZE = 24
+COMPARE_MIN = 2
+COMPARE_MAX = 4
+REVIEWS_SHOWN = 20
+ISSUE_REPORTS_SHOWN = 10
+
+
+# --- shared query helpers -----------------------------------------------------------------
+
+
+def with_card_data(providers):
+    """Prefetch what a provider card shows, so a page of cards is a fixed number of queries.
+
+    The top tip is a sliced prefetch (one window-function query), so it fetches one tip per
+    provider however many tips the community sends in."""
+    return providers.prefetch_related(
+        "caution_flags",
+        Prefetch(
+            "pro_tips",
+            queryset=ProTip.objects.filter(status=Moderation.APPROVED).order_by("position", "pk")[
+                :1
+            ],
+            to_attr="approved_tips",
+        ),
+    )
+
+
+def attach_recent_issue_counts(providers):
+    """Set `recent_issue_count` (read by Provider.has_recent_issues) in one query.
+
+    One grouped query over the shown providers' recent approved reports, rather than a
+    join and GROUP BY over every provider in the list query."""
+    providers = list(providers)
+    if not providers:
+        return providers
+    since = timezone.now() - timedelta(days=RECENT_ISSUE_DAYS)
+    counts = dict(
+        IssueReport.objects.filter(
+            provider__in=[p.pk for p in providers],
+            status=Moderation.APPROVED,
+            created_at__gte=since,
+        )
+        .order_by()
+        .values("provider")
+        .annotate(n=Count("pk"))
+        .values_list("provider", "n")
+    )
+    for provider in providers:
+        provider.recent_issue_count = counts.get(provider.pk, 0)
+    return providers
+
+
+def _partial_or_page(request, template, partial):
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{template}#{partial}"
+    return template
+
+
+def _respond(request, template, partial, context, status=200):
+    response = TemplateResponse(
+        request, _partial_or_page(request, template, partial), context, status=status
+    )
+    # The same URL answers with a fragment or a page: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- browse -------------------------------------------------------------------------------
+
+_star_rating = Case(
+    When(
+        ratings_count__gt=0,
+        then=Cast(F("ratings_sum"), FloatField()) / Cast(F("ratings_count"), FloatField()),
+    ),
+    output_field=FloatField(),
+)
+_avg_setup = Case(
+    When(
+        setup_minutes_count__gt=0,
+        then=Cast(F("setup_minutes_sum"), FloatField())
+        / Cast(F("setup_minutes_count"), FloatField()),
+    ),
+    output_field=FloatField(),
+)
+SORT_ORDERS = {
+    "trust": [F("trust_score").desc(), "provider_name"],
+    "rating": [F("sort_stars").desc(nulls_last=True), F("trust_score").desc(), "provider_name"],
+    "setup": [F("sort_setup").asc(nulls_last=True), F("trust_score").desc(), "provider_name"],
+    "users": [F("active_users").desc(), F("total_users").desc(), "provider_name"],
+}
+
+
+def filtered_providers(filters, sort="trust"):
+    """Published providers matching the browse filters, in the chosen order."""
+    providers = Provider.objects.published().with_trust_score()
+    if filters.get("q"):
+        q = filters["q"].strip()
+        providers = providers.filter(Q(provider_name__icontains=q) | Q(provider_id__icontains=q))
+    if filters.get("free"):
+        providers = providers.filter(has_free_tier=True)
+    if filters.get("instant"):
+        providers = providers.filter(requires_approval=False)
+    if filters.get("difficulty") is not None:
+        providers = providers.filter(difficulty__lte=filters["difficulty"])
+    if filters.get("min_score") is not None:
+        providers = providers.filter(trust_score__gte=filters["min_score"])
+    if filters.get("audience"):
+        providers = providers.filter(recommended_for__slug=filters["audience"])
+    if sort == "rating":
+        providers = providers.annotate(sort_stars=_star_rating)
+    elif sort == "setup":
+        providers = providers.annotate(sort_setup=_avg_setup)
+    return providers.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["trust"]))
+
+
+def _url_without(request, *names):
+    query = request.GET.copy()
+    for name in (*names, "page"):
+        query.pop(name, None)
+    encoded = query.urlencode()
+    return reverse("onboarding:browse") + (f"?{encoded}" if encoded else "")
+
+
+def _relax_hints(request, form, active):
+    """For an empty result: what each active filter, dropped alone, would bring back.
+
+    At most one COUNT per active filter (six at most), and only when nothing matched."""
+    hints = []
+    sort = form.cleaned_data.get("sort") or "trust"
+    for name in active:
+        others = {k: v for k, v in active.items() if k != name}
+        count = filtered_providers(others, sort).count()
+        hints.append(
+            {
+                "label": form.FILTER_NAMES[name],
+                "count": count,
+                "url": _url_without(request, name),
+            }
+        )
+    hints.sort(key=lambda hint: -hint["count"])
+    return [hint for hint in hints if hint["count"]]
 
 
 @require_GET
 def browse(request):
-    providers = Provider.objects.published().with_trust_score().order_by("-trust_score")
-    return TemplateResponse(request, "onboarding/browse.html", {"providers": providers})
+    form = BrowseFilterForm(request.GET)
+    form.is_valid()  # invalid filters are reported and ignored; the valid ones still apply
+    filters = form.active_filters()
+    sort = form.cleaned_data.get("sort") or "trust"
+    page = Paginator(with_card_data(filtered_providers(filters, sort)), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = attach_recent_issue_counts(page.object_list)
+    relax = []
+    if not page.paginator.count and filters:
+        relax = _relax_hints(request, form, filters)
+    context = {
+        "form": form,
+        "page": page,
+        "providers": page.object_list,
+        "filters": filters,
+        "relax": relax,
+        "clear_url": reverse("onboarding:browse"),
+    }
+    return _respond(request, "onboarding/browse.html", "results", context)
 
 
-def _not_ready(request, *args, **kwargs):
-    from django.http import Http404
+@require_GET
+def stats(request):
+    """The statistics widget: the fragment for htmx polling, a small page otherwise."""
+    if request.htmx and not request.htmx.history_restore_request:
+        response = TemplateResponse(
+            request, "onboarding/_stats_widget.html", {"stats": provider_stats(), "poll": True}
+        )
+    else:
+        response = TemplateResponse(request, "onboarding/stats.html", {})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
-    raise Http404("This page is being built (issue #3).")
+
+# --- provider page and its community forms ------------------------------------------------
 
 
-stats = provider_detail = rate_provider = share_tip = report_issue = _not_ready
-compare = suggest_provider = _not_ready
+def _detail_queryset():
+    return (
+        Provider.objects.published()
+        .with_trust_score()
+        .prefetch_related(
+            "setup_steps",
+            "caution_flags",
+            "common_issues",
+            "recommended_for",
+            Prefetch(
+                "pro_tips",
+                queryset=ProTip.objects.filter(status=Moderation.APPROVED),
+                to_attr="approved_tips",
+            ),
+        )
+    )
+
+
+def _detail_context(request, provider_id, **overrides):
+    provider = get_object_or_404(_detail_queryset(), provider_id=provider_id)
+    attach_recent_issue_counts([provider])
+    reviews = Review.objects.filter(provider=provider, status=Moderation.APPROVED).order_by(
+        "-created_at"
+    )[:REVIEWS_SHOWN]
+    issue_reports = IssueReport.objects.filter(
+        provider=provider, status=Moderation.APPROVED
+    ).order_by("-created_at")[:ISSUE_REPORTS_SHOWN]
+    context = {
+        "provider": provider,
+        "trust": provider.trust,
+        "reviews": reviews,
+        "issue_reports": issue_reports,
+        "rating_form": RatingForm(),
+        "tip_form": TipForm(),
+        "issue_form": IssueReportForm(),
+        "notes": {},
+        "limits": {},
+    }
+    context.update(overrides)
+    return context
+
+
+@require_GET
+def provider_detail(request, provider_id):
+    context = _detail_context(request, provider_id)
+    return _respond(request, "onboarding/provider_detail.html", "content", context)
+
+
+def _community_post(request, provider_id, *, form_class, form_key, partial, submit, thanks):
+    """The shared POST flow of the rate, tip and issue forms.
+
+    Success: a redirect with a message, or (htmx) the fresh form with the thank-you note and
+    out-of-band updates of the figures. Errors: the form again, status 200. Over the abuse
+    limit: the polite message where the form was, status 429."""
+    # 404 for unknown or unpublished providers before anything is counted.
+    get_object_or_404(Provider.objects.published(), provider_id=provider_id)
+    form = form_class(request.POST)
+    key = partial.removesuffix("-form")
+    if form.is_valid():
+        try:
+            submit(form.cleaned_data, voter_key_for(request))
+        except InvalidSubmissionError as error:
+            add_service_error(form, error)
+        except SubmissionLimitError as error:
+            context = _detail_context(request, provider_id, limits={key: error.message})
+            return _respond(
+                request, "onboarding/provider_detail.html", partial, context, status=429
+            )
+        except UnknownProviderError:
+            raise Http404("No such provider.") from None
+        else:
+            note = thanks(form.cleaned_data)
+            if not (request.htmx and not request.htmx.history_restore_request):
+                messages.success(request, note)
+                url = reverse("onboarding:provider-detail", args=[provider_id])
+                return redirect(f"{url}#{partial}")
+            context = _detail_context(request, provider_id, notes={key: note}, updated=True)
+            return _respond(request, "onboarding/provider_detail.html", partial, context)
+    context = _detail_context(request, provider_id, **{form_key: form})
+    return _respond(request, "onboarding/provider_detail.html", partial, context)
+
+
+@require_POST
+def rate_provider(request, provider_id):
+    def submit(data, voter_key):
+        services.add_feedback(
+            provider_id, data["rating"], data["comment"] or None, voter_key=voter_key
+        )
+
+    def thanks(data):
+        note = "Thank you! Your rating counts now."
+        if data["comment"]:
+            note += " Your comment awaits review by a maintainer before it is public."
+        return note
+
+    return _community_post(
+        request,
+        provider_id,
+        form_class=RatingForm,
+        form_key="rating_form",
+        partial="rate-form",
+        submit=submit,
+        thanks=thanks,
+    )
+
+
+@require_POST
+def share_tip(request, provider_id):
+    def submit(data, voter_key):
+        services.submit_tip(provider_id, data["text"], voter_key=voter_key)
+
+    return _community_post(
+        request,
+        provider_id,
+        form_class=TipForm,
+        form_key="tip_form",
+        partial="tip-form",
+        submit=submit,
+        thanks=lambda data: "Thank you! Your tip awaits review by a maintainer.",
+    )
+
+
+@require_POST
+def report_issue(request, provider_id):
+    def submit(data, voter_key):
+        services.report_issue(
+            provider_id,
+            data["category"],
+            data["details"],
+            broken_link=data["broken_link"],
+            voter_key=voter_key,
+        )
+
+    return _community_post(
+        request,
+        provider_id,
+        form_class=IssueReportForm,
+        form_key="issue_form",
+        partial="issue-form",
+        submit=submit,
+        thanks=lambda data: (
+            "Thank you! Your report awaits review by a maintainer; "
+            "once approved it warns other visitors."
+        ),
+    )
+
+
+# --- compare ------------------------------------------------------------------------------
+
+
+def _compare_url(ids):
+    query = QueryDict(mutable=True)
+    query.setlist("p", ids)
+    return reverse("onboarding:compare") + (f"?{query.urlencode()}" if ids else "")
+
+
+@require_GET
+def compare(request):
+    ids = list(dict.fromkeys(i.strip() for i in request.GET.getlist("p") if i.strip()))
+    status = 200
+    problem = None
+    providers = []
+    suggestion_url = None
+    if len(ids) > COMPARE_MAX:
+        status = 400
+        problem = (
+            f"You can compare at most {COMPARE_MAX} providers at once, and you chose "
+            f"{len(ids)}. Remove some, or compare the first {COMPARE_MAX}."
+        )
+        suggestion_url = _compare_url(ids[:COMPARE_MAX])
+        ids = []
+    if ids:
+        found = {
+            p.provider_id: p
+            for p in with_card_data(
+                Provider.objects.published()
+                .with_trust_score()
+                .filter(provider_id__in=ids)
+                .prefetch_related("recommended_for")
+            )
+        }
+        unknown = [i for i in ids if i not in found]
+        ids = [i for i in ids if i in found]
+        providers = attach_recent_issue_counts(found[i] for i in ids)
+        if unknown:
+            status = 404
+            problem = "There is no provider " + ", ".join(f"“{u[:60]}”" for u in unknown) + "."
+            suggestion_url = _compare_url(ids)
+    if len(providers) > 1:
+        for provider in providers:
+            provider.remove_url = _compare_url([i for i in ids if i != provider.provider_id])
+    elif not problem:
+        problem = f"Choose at least {COMPARE_MIN} providers to compare (up to {COMPARE_MAX})."
+    addable = []
+    if len(providers) < COMPARE_MAX:
+        addable = list(
+            Provider.objects.published()
+            .exclude(provider_id__in=ids)
+            .order_by("provider_name")
+            .values_list("provider_id", "provider_name")
+        )
+    context = {
+        "providers": providers,
+        "ids": ids,
+        "problem": problem,
+        "suggestion_url": suggestion_url,
+        "addable": addable,
+        "compare_max": COMPARE_MAX,
+    }
+    return _respond(request, "onboarding/compare.html", "comparison", context, status=status)
+
+
+# --- suggest a provider -------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def suggest_provider(request):
+    form = SuggestionForm(request.POST if request.method == "POST" else None)
+    context = {"form": form, "note": None, "limit": None}
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.suggest_provider(
+                data["name"], data["website"], data["reason"], voter_key=voter_key_for(request)
+            )
+        except InvalidSubmissionError as error:
+            add_service_error(form, error)
+        except SubmissionLimitError as error:
+            context["limit"] = error.message
+            status = 429
+        else:
+            note = f"Thank you! Your suggestion of {data['name']} awaits review by a maintainer."
+            if not (request.htmx and not request.htmx.history_restore_request):
+                messages.success(request, note)
+                return redirect("onboarding:suggest")
+            context.update(form=SuggestionForm(), note=note)
+    return _respond(request, "onboarding/suggest.html", "suggest-form", context, status=status)

@@ -1,0 +1,151 @@
+"""Forms of the browse, provider, compare and suggest pages.
+
+The community forms only shape and check input for the page; registry.services is the
+authority and its InvalidSubmissionError lands on the field it names (see add_service_error).
+"""
+
+from django import forms
+
+from registry.models import Audience, Difficulty, IssueCategory, ProviderLink
+from registry.services import COMMENT_MAX, REPORT_MAX, SUGGESTION_REASON_MAX, TIP_MAX
+
+SORTS = [
+    ("trust", "Trust score"),
+    ("rating", "Star rating"),
+    ("setup", "Setup time (fastest first)"),
+    ("users", "Active users"),
+]
+
+
+class BrowseFilterForm(forms.Form):
+    """The browse filters. A GET form: its state lives in the URL."""
+
+    q = forms.CharField(label="Name", required=False, max_length=100)
+    free = forms.BooleanField(label="Free tier only", required=False)
+    instant = forms.BooleanField(label="Instant approval only", required=False)
+    difficulty = forms.TypedChoiceField(
+        label="Maximum difficulty",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Any")] + [(d.value, d.label) for d in Difficulty],
+        error_messages={
+            "invalid_choice": "Maximum difficulty must be 1 (Easy) to 4 (Expert); "
+            "“%(value)s” is not one of them."
+        },
+    )
+    min_score = forms.FloatField(
+        label="Minimum trust score",
+        required=False,
+        min_value=0,
+        max_value=100,
+        error_messages={"invalid": "Minimum trust score must be a number from 0 to 100."},
+        widget=forms.NumberInput(attrs={"step": "1", "inputmode": "decimal"}),
+    )
+    audience = forms.ChoiceField(label="Recommended for", required=False)
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=SORTS)
+
+    # What the empty-result hint calls each filter.
+    FILTER_NAMES = {
+        "q": "the name search",
+        "free": "“free tier only”",
+        "instant": "“instant approval only”",
+        "difficulty": "the maximum difficulty",
+        "min_score": "the minimum trust score",
+        "audience": "the audience",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        audiences = list(Audience.objects.values_list("slug", "name"))
+        self.fields["audience"].choices = [("", "Anyone"), *audiences]
+        self.fields["audience"].error_messages["invalid_choice"] = (
+            "There is no audience “%(value)s”; choose one from the list."
+        )
+        self.fields["sort"].error_messages["invalid_choice"] = (
+            "Sort by trust, rating, setup or users; “%(value)s” is not one of them."
+        )
+
+    def active_filters(self):
+        """Cleaned filters that narrow the list (sort and blanks left out)."""
+        cleaned = getattr(self, "cleaned_data", {})
+        return {
+            name: value
+            for name, value in cleaned.items()
+            if name in self.FILTER_NAMES and value not in (None, "", False)
+        }
+
+
+def add_service_error(form, error):
+    """Put a registry InvalidSubmissionError on the field it names (or on the form)."""
+    field = error.field if error.field in form.fields else None
+    message = error.message
+    if field:
+        message = message[:1].upper() + message[1:]
+    form.add_error(field, message)
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label="Your rating",
+        coerce=int,
+        choices=[(n, f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose from 1 to 5 stars."},
+    )
+    comment = forms.CharField(
+        label="Comment (optional, public once a maintainer approves it)",
+        required=False,
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class TipForm(forms.Form):
+    text = forms.CharField(
+        label="Your tip",
+        max_length=TIP_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Tips are public once a maintainer approves them. Never paste an API key.",
+    )
+
+
+class IssueReportForm(forms.Form):
+    category = forms.ChoiceField(label="What went wrong?", choices=IssueCategory.choices)
+    broken_link = forms.ChoiceField(
+        label="Which link is broken?",
+        required=False,
+        choices=[("", "— not a broken link —"), *ProviderLink.choices],
+        help_text="Only for “Broken link” reports.",
+    )
+    details = forms.CharField(
+        label="Details",
+        max_length=REPORT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What you did and what you saw. Never paste an API key.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        category = cleaned.get("category")
+        link = cleaned.get("broken_link")
+        if category == IssueCategory.BROKEN_LINK and not link:
+            self.add_error("broken_link", "Say which link is broken.")
+        elif category and category != IssueCategory.BROKEN_LINK and link:
+            self.add_error("broken_link", "Choose a link only for “Broken link” reports.")
+        return cleaned
+
+
+class SuggestionForm(forms.Form):
+    name = forms.CharField(label="Provider name", max_length=100)
+    website = forms.URLField(
+        label="Website",
+        max_length=300,
+        assume_scheme="https",
+        help_text="The provider's home page, e.g. https://example.com/",
+    )
+    reason = forms.CharField(
+        label="Why should it be listed?",
+        max_length=SUGGESTION_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
