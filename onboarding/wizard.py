@@ -458,7 +458,7 @@ def check_key(provider, api_key):
             "Make sure you copied the whole key.",
         )
     if pattern.fullmatch(api_key):
-        return KeyVerdict("match", masked, f"This looks like a {name} key.")
+        return KeyVerdict("match", masked, f"It matches the format of {name} keys.")
     prefix = expected_prefix(provider.key_pattern)
     hint = f"{name} keys start with {prefix}." if prefix else "Check that you copied all of it."
     return KeyVerdict(
