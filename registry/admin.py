@@ -40,6 +40,12 @@ class ProTipInline(admin.TabularInline):
     fields = ("position", "text", "status", "from_community")
     readonly_fields = ("from_community",)
 
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        # A tip a maintainer writes here is curated: public at once unless they say not.
+        if db_field.name == "status":
+            kwargs["initial"] = Moderation.APPROVED
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
 
 PENDING = Q(status=Moderation.PENDING)
 
