@@ -27,6 +27,24 @@ class Difficulty(models.IntegerChoices):
     ADVANCED = 3, "Advanced"
     EXPERT = 4, "Expert"
 
+    @classmethod
+    def parse(cls, value):
+        """A Difficulty from a member, its number or its label ("moderate", as the seed's
+        ProviderDifficulty enum spells it)."""
+        if isinstance(value, str):
+            for choice in cls:
+                if value.strip().lower() in (choice.label.lower(), str(choice.value)):
+                    return choice
+        elif not isinstance(value, bool) and value in cls.values:
+            return cls(value)
+        else:
+            label = getattr(value, "value", None)  # another enum, e.g. the seed's
+            if isinstance(label, str | int) and label != value:
+                return cls.parse(label)
+        raise ValueError(
+            f"Unknown difficulty {value!r}: use 1-4 or easy, moderate, advanced, expert."
+        )
+
 
 class Moderation(models.TextChoices):
     PENDING = "pending", "Pending review"
@@ -83,7 +101,7 @@ class ProviderQuerySet(models.QuerySet):
         if free_only:
             providers = providers.filter(has_free_tier=True)
         if difficulty_max is not None:
-            providers = providers.filter(difficulty__lte=int(difficulty_max))
+            providers = providers.filter(difficulty__lte=Difficulty.parse(difficulty_max))
         return (
             providers.filter(trust_score__gte=min_trust_score)
             .exclude(status_value__in=[s.value for s in scoring.NOT_RECOMMENDABLE])

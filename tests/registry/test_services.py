@@ -452,3 +452,48 @@ def test_registry_object_is_the_seeds(catalogue):
     with pytest.raises(UnknownProviderError):
         registry.get_provider("hidden")
     assert "hidden" not in ids(registry.providers())
+
+
+def test_difficulty_max_takes_the_seeds_spellings(catalogue):
+    import enum
+
+    class ProviderDifficulty(enum.Enum):  # how the seed's module spells it
+        EASY = "easy"
+        MODERATE = "moderate"
+
+    assert ids(get_recommended_providers(difficulty_max="easy")) == ["zeta", "mid"]
+    assert ids(get_recommended_providers(difficulty_max=" Moderate")) == ["alpha", "zeta", "mid"]
+    assert ids(get_recommended_providers(difficulty_max=ProviderDifficulty.EASY)) == [
+        "zeta",
+        "mid",
+    ]
+    for bad in ("impossible", 0, 5, True):
+        with pytest.raises(ValueError, match="Unknown difficulty"):
+            get_recommended_providers(difficulty_max=bad)
+
+
+# --- reported issues ----------------------------------------------------------------------
+
+
+def test_three_recent_approved_issue_reports_show_a_caution(provider):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    def has_recent_issues():
+        return Provider.objects.with_recent_issue_count().get(pk=provider.pk).has_recent_issues
+
+    for _ in range(2):
+        report_issue("acme", IssueCategory.KEY_REJECTED, "401 with a fresh key")
+    report_issue("acme", IssueCategory.OTHER, "Old news")
+    IssueReport.objects.update(status=Moderation.APPROVED)
+    IssueReport.objects.filter(category=IssueCategory.OTHER).update(
+        created_at=timezone.now() - timedelta(days=31)
+    )
+    report_issue("acme", IssueCategory.RATE_LIMITS, "Still pending review")
+    assert not has_recent_issues()
+
+    IssueReport.objects.filter(category=IssueCategory.RATE_LIMITS).update(
+        status=Moderation.APPROVED
+    )
+    assert has_recent_issues()
