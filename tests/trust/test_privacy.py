@@ -92,7 +92,7 @@ def test_visitors_get_no_session_or_tracking_cookie(default_providers):
     client = Client(REMOTE_ADDR=IPV4, HTTP_USER_AGENT=AGENT)
     cookies = set()
     for page in PAGES:
-        response = client.get(page)
+        response = client.get(page, follow=True)
         assert response.status_code == 200, page
         cookies |= set(response.cookies)
     submit_everything(client)
