@@ -1,0 +1,148 @@
+"""Queries per page are pinned, and the same with 5 and with 200 providers.
+
+Each provider gets curated rows (steps, cautions, tips, issues, audiences) and community
+rows (ratings, reviews, issue reports), so a per-card or per-row query would show up as a
+count that grows with the number of providers.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from registry.models import (
+    Audience,
+    CautionFlag,
+    CommonIssue,
+    IssueCategory,
+    IssueReport,
+    Moderation,
+    ProTip,
+    Provider,
+    Rating,
+    Review,
+    SetupStep,
+)
+
+# Browse: audience choices, stats widget (totals, top 3), page count, page rows,
+# caution flags, top tips, recent issue counts.
+BROWSE_QUERIES = 8
+# Provider page: provider, steps, cautions, issues, audiences, tips, recent issue count,
+# reviews, issue reports.
+PROVIDER_PAGE_QUERIES = 9
+# Compare: providers, cautions, top tips, audiences, recent issue counts, addable list.
+COMPARE_QUERIES = 6
+
+
+def build_registry(count):
+    audiences = [
+        Audience.objects.create(slug=f"audience-{i}", name=f"Audience {i}") for i in range(3)
+    ]
+    since = timezone.now() - timedelta(days=2)
+    for n in range(count):
+        provider = Provider.objects.create(
+            provider_id=f"provider-{n:03d}",
+            provider_name=f"Provider {n:03d}",
+            signup_url=f"https://p{n}.example/signup",
+            api_key_url=f"https://p{n}.example/keys",
+            documentation_url=f"https://p{n}.example/docs",
+            has_free_tier=n % 2 == 0,
+            difficulty=1 + n % 4,
+            requires_approval=n % 3 == 0,
+            total_users=100 + n,
+            active_users=50 + n,
+            setup_reports=40,
+            setup_successes=30 + n % 10,
+            setup_minutes_sum=400,
+            setup_minutes_count=40,
+            ratings_count=20,
+            ratings_sum=60 + n % 40,
+            positive_reviews=10,
+            negative_reviews=n % 5,
+        )
+        provider.recommended_for.set(audiences[: 1 + n % 3])
+        SetupStep.objects.bulk_create(
+            [SetupStep(provider=provider, position=i, text=f"Step {i}") for i in range(3)]
+        )
+        CautionFlag.objects.bulk_create(
+            [CautionFlag(provider=provider, position=i, text=f"Caution {i}") for i in range(2)]
+        )
+        CommonIssue.objects.bulk_create(
+            [
+                CommonIssue(provider=provider, position=i, problem=f"P{i}", solution=f"S{i}")
+                for i in range(2)
+            ]
+        )
+        ProTip.objects.bulk_create(
+            [
+                ProTip(provider=provider, position=i, text=f"Tip {i}", status=Moderation.APPROVED)
+                for i in range(3)
+            ]
+            + [ProTip(provider=provider, position=9, text="Pending tip")]
+        )
+        Rating.objects.bulk_create([Rating(provider=provider, stars=4) for _ in range(3)])
+        Review.objects.bulk_create(
+            [
+                Review(provider=provider, rating=5, text="Great", status=Moderation.APPROVED),
+                Review(provider=provider, rating=1, text="Pending"),
+            ]
+        )
+        IssueReport.objects.bulk_create(
+            [
+                IssueReport(
+                    provider=provider,
+                    category=IssueCategory.RATE_LIMITS,
+                    details="429s",
+                    status=Moderation.APPROVED,
+                    created_at=since,
+                )
+                for _ in range(3 if n % 2 else 1)
+            ]
+        )
+
+
+@pytest.fixture(params=[5, 200], ids=["5-providers", "200-providers"])
+def registry(request, db):
+    build_registry(request.param)
+    return request.param
+
+
+def test_browse_queries_do_not_grow(client, registry, django_assert_num_queries):
+    with django_assert_num_queries(BROWSE_QUERIES):
+        response = client.get("/", {"sort": "rating", "audience": "audience-0"})
+    assert response.status_code == 200
+    cards = response.content.decode().count('class="provider-card"')
+    assert cards == min(registry, 24)
+
+
+def test_browse_fragment_queries(client, registry, django_assert_num_queries):
+    # The htmx fragment has no stats widget: two queries fewer.
+    with django_assert_num_queries(BROWSE_QUERIES - 2):
+        response = client.get("/", {"free": "on", "page": "1"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert b"<html" not in response.content
+
+
+def test_browse_empty_result_queries_are_bounded(client, registry, django_assert_num_queries):
+    # No rows to prefetch, plus one COUNT per active filter for the "relax a filter" hints.
+    with django_assert_num_queries(BROWSE_QUERIES - 4 + 2):
+        response = client.get("/", {"q": "no such provider", "free": "on"})
+    assert b"Try relaxing a filter" in response.content
+
+
+def test_provider_page_queries_do_not_grow(client, registry, django_assert_num_queries):
+    with django_assert_num_queries(PROVIDER_PAGE_QUERIES):
+        response = client.get("/providers/provider-003/")
+    assert response.status_code == 200
+    assert b"Issues reported" in response.content  # odd providers have 3 recent reports
+
+
+def test_compare_queries_do_not_grow(client, registry, django_assert_num_queries):
+    ids = ["provider-000", "provider-001", "provider-002", "provider-003"]
+    with django_assert_num_queries(COMPARE_QUERIES - 1):  # four chosen: no "add" list
+        response = client.get("/compare/", {"p": ids})
+    assert response.status_code == 200
+    with django_assert_num_queries(COMPARE_QUERIES):
+        response = client.get("/compare/", {"p": ids[:2]})
+    assert response.status_code == 200
+    assert response.content.decode().count('class="best"') > 0
