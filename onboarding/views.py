@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url
 
 from registry import services
 from registry.models import (
@@ -205,7 +206,21 @@ def browse(request):
         "relax": relax,
         "clear_url": reverse("onboarding:browse"),
     }
-    return _respond(request, "onboarding/browse.html", "results", context)
+    response = _respond(request, "onboarding/browse.html", "results", context)
+    if request.htmx:
+        # The form sends every field; the address bar gets only the ones that filter.
+        push_url(response, _canonical_browse_url(request))
+    return response
+
+
+def _canonical_browse_url(request):
+    query = QueryDict(mutable=True)
+    for name, values in request.GET.lists():
+        kept = [v for v in values if v.strip() and not (name == "sort" and v == "trust")]
+        if kept:
+            query.setlist(name, kept)
+    encoded = query.urlencode()
+    return reverse("onboarding:browse") + (f"?{encoded}" if encoded else "")
 
 
 @require_GET
