@@ -41,7 +41,7 @@ def assert_canary_absent(page):
 
 def finish_step_7(page):
     page.get_by_label("Yes, it works").check()
-    page.get_by_label("★★★★☆", exact=True).check()
+    page.get_by_role("radio", name="4 stars", exact=True).check()
     page.get_by_label("Easy").check()
     page.get_by_label("Share my result anonymously").check()
     page.get_by_role("button", name="Finish").click()
