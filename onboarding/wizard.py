@@ -531,7 +531,10 @@ def key_step(request, state, provider, notice=""):
     handed_over = False
     receiver_failed = False
     form = ApiKeyForm()
-    measured_at_step_6 = state.setup_minutes()
+    # The clock stops here, at step 6 (a fresh reading, not an `m` left from an earlier walk).
+    measured_at_step_6 = (
+        minutes_since(state.started) if state.started is not None else state.minutes
+    )
     if request.method == "POST":
         form = ApiKeyForm(request.POST)
         if form.is_valid():
