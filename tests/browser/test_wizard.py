@@ -66,6 +66,7 @@ def test_wizard_with_htmx(page, default_providers, screenshot, console_errors, c
     page.get_by_role("button", name="See community statistics").click()
     expect_step(page, 2)
     assert "free=0" in page.url
+    expect(page.locator("#wizard-heading")).to_be_focused()  # as after a page load
     expect(page.locator("#card-title-anthropic")).to_be_visible()
     screenshot(page, "wizard-2-1280")
 
