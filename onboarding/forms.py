@@ -7,6 +7,7 @@ authority and its InvalidSubmissionError lands on the field it names (see add_se
 from django import forms
 
 from registry.models import Audience, Difficulty, IssueCategory, ProviderLink
+from registry.secrets import PASTED_KEY_MESSAGE, looks_like_secret
 from registry.services import COMMENT_MAX, REPORT_MAX, SUGGESTION_REASON_MAX, TIP_MAX
 
 SORTS = [
@@ -17,8 +18,26 @@ SORTS = [
 ]
 
 
-class BrowseFilterForm(forms.Form):
+class RefusesPastedKeys(forms.Form):
+    """Free text that looks like an API key is refused, and is not echoed back: the
+    re-rendered form shows the field empty, so the page never repeats the key."""
+
+    free_text_fields = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.free_text_fields:
+            if looks_like_secret(cleaned.get(name)):
+                self.data = self.data.copy()
+                self.data[name] = ""
+                self.add_error(name, PASTED_KEY_MESSAGE)
+        return cleaned
+
+
+class BrowseFilterForm(RefusesPastedKeys):
     """The browse filters. A GET form: its state lives in the URL."""
+
+    free_text_fields = ("q",)
 
     q = forms.CharField(label="Name", required=False, max_length=100)
     free = forms.BooleanField(label="Free tier only", required=False)
@@ -85,7 +104,9 @@ def add_service_error(form, error):
     form.add_error(field, message)
 
 
-class RatingForm(forms.Form):
+class RatingForm(RefusesPastedKeys):
+    free_text_fields = ("comment",)
+
     rating = forms.TypedChoiceField(
         label="Your rating",
         coerce=int,
@@ -101,7 +122,8 @@ class RatingForm(forms.Form):
     )
 
 
-class TipForm(forms.Form):
+class TipForm(RefusesPastedKeys):
+    free_text_fields = ("text",)
     text = forms.CharField(
         label="Your tip",
         max_length=TIP_MAX,
@@ -110,7 +132,8 @@ class TipForm(forms.Form):
     )
 
 
-class IssueReportForm(forms.Form):
+class IssueReportForm(RefusesPastedKeys):
+    free_text_fields = ("details",)
     category = forms.ChoiceField(label="What went wrong?", choices=IssueCategory.choices)
     broken_link = forms.ChoiceField(
         label="Which link is broken?",
@@ -136,7 +159,8 @@ class IssueReportForm(forms.Form):
         return cleaned
 
 
-class SuggestionForm(forms.Form):
+class SuggestionForm(RefusesPastedKeys):
+    free_text_fields = ("name", "website", "reason")
     name = forms.CharField(label="Provider name", max_length=100)
     website = forms.URLField(
         label="Website",

@@ -27,6 +27,7 @@ from registry.models import (
     Moderation,
     ProTip,
     Provider,
+    ProviderSuggestion,
     Review,
 )
 from registry.services import InvalidSubmissionError, SubmissionLimitError, UnknownProviderError
@@ -157,15 +158,15 @@ def filtered_providers(filters, sort="trust"):
     return providers.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["trust"]))
 
 
-def _url_without(request, *names):
-    query = request.GET.copy()
+def _url_without(query, *names):
+    query = query.copy()
     for name in (*names, "page"):
         query.pop(name, None)
     encoded = query.urlencode()
     return reverse("onboarding:browse") + (f"?{encoded}" if encoded else "")
 
 
-def _relax_hints(request, form, active):
+def _relax_hints(form, active):
     """For an empty result: what each active filter, dropped alone, would bring back.
 
     At most one COUNT per active filter (six at most), and only when nothing matched."""
@@ -178,7 +179,7 @@ def _relax_hints(request, form, active):
             {
                 "label": form.FILTER_NAMES[name],
                 "count": count,
-                "url": _url_without(request, name),
+                "url": _url_without(form.data, name),
             }
         )
     hints.sort(key=lambda hint: -hint["count"])
@@ -197,7 +198,7 @@ def browse(request):
     page.object_list = attach_recent_issue_counts(page.object_list)
     relax = []
     if not page.paginator.count and filters:
-        relax = _relax_hints(request, form, filters)
+        relax = _relax_hints(form, filters)
     context = {
         "form": form,
         "page": page,
@@ -209,13 +210,14 @@ def browse(request):
     response = _respond(request, "onboarding/browse.html", "results", context)
     if request.htmx:
         # The form sends every field; the address bar gets only the ones that filter.
-        push_url(response, _canonical_browse_url(request))
+        push_url(response, _canonical_browse_url(form.data))
     return response
 
 
-def _canonical_browse_url(request):
+def _canonical_browse_url(data):
+    """From the form's data, not the request: a refused pasted key is already blanked."""
     query = QueryDict(mutable=True)
-    for name, values in request.GET.lists():
+    for name, values in data.lists():
         kept = [v for v in values if v.strip() and not (name == "sort" and v == "trust")]
         if kept:
             query.setlist(name, kept)
@@ -454,10 +456,19 @@ def compare(request):
 # --- suggest a provider -------------------------------------------------------------------
 
 
+APPROVED_SUGGESTIONS_SHOWN = 20
+
+
 @require_http_methods(["GET", "POST"])
 def suggest_provider(request):
     form = SuggestionForm(request.POST if request.method == "POST" else None)
-    context = {"form": form, "note": None, "limit": None}
+    approved = ProviderSuggestion.objects.filter(status=Moderation.APPROVED)
+    context = {
+        "form": form,
+        "note": None,
+        "limit": None,
+        "approved": approved.order_by("-created_at")[:APPROVED_SUGGESTIONS_SHOWN],
+    }
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -230,7 +230,13 @@ class IssueReportAdmin(ModerationAdmin):
 class ProviderSuggestionAdmin(ModerationAdmin):
     list_display = ("name", "website", "status", "created_at")
     search_fields = ("name", "reason")
-    fields = ("name", "website", "reason", "status", "created_at")
+    fields = ("name", "website_as_text", "reason", "status", "created_at")
+    readonly_fields = ("website_as_text", "created_at")
+
+    @admin.display(description="Website (as sent, not a link)")
+    def website_as_text(self, suggestion):
+        # A visitor's URL is never a live link, not even for maintainers: copy it to check it.
+        return suggestion.website
 
 
 class EventAdmin(admin.ModelAdmin):
