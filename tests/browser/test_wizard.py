@@ -133,6 +133,7 @@ def test_wizard_with_htmx(page, default_providers, screenshot, console_errors, c
     # Back to step 6 shows an empty key form; no copy of the verdict is kept in the browser.
     page.go_back()
     expect_step(page, 7)
+    expect(page.locator("#rate-form")).to_be_visible()  # the form, not the thank-you still
     page.go_back()
     expect_step(page, 6)
     assert_canary_absent(page)
