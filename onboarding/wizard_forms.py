@@ -7,8 +7,9 @@ The key form (step 6) and the rating form (step 7) are POST-only.
 from django import forms
 
 from registry.models import MAX_SETUP_MINUTES, Audience, Difficulty
-from registry.secrets import PASTED_KEY_MESSAGE, looks_like_secret
 from registry.services import COMMENT_MAX
+
+from .forms import RefusesPastedKeys
 
 FREE_ONLY = "1"
 FREE_OR_PAID = "0"
@@ -155,8 +156,10 @@ STAR_CHOICES = [(n, "★" * n + "☆" * (5 - n)) for n in range(1, 6)]
 FELT_DIFFICULTY_CHOICES = list(Difficulty.choices)
 
 
-class RateExperienceForm(forms.Form):
+class RateExperienceForm(RefusesPastedKeys):
     """Step 7. Nothing is recorded unless `share` is ticked."""
+
+    free_text_fields = ("comment",)
 
     success = forms.ChoiceField(
         label="Did the setup succeed?",
@@ -200,15 +203,6 @@ class RateExperienceForm(forms.Form):
         help_text="Unticked, nothing is recorded. Ticked, your answers count in the "
         "community figures, without your name, address or key.",
     )
-
-    def clean_comment(self):
-        comment = self.cleaned_data["comment"]
-        if looks_like_secret(comment):
-            # Drop the text from the re-rendered form too: the page must not echo a key.
-            self.data = self.data.copy()
-            self.data["comment"] = ""
-            raise forms.ValidationError(PASTED_KEY_MESSAGE)
-        return comment
 
     @property
     def wants_to_share(self):

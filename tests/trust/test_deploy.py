@@ -54,3 +54,9 @@ def test_production_refuses_a_missing_secret_key():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_a_mistyped_key_receiver_fails_the_checks():
+    result = manage("check", BYOK_API_KEY_RECEIVER="myproject.keys.no_such_function")
+    assert result.returncode != 0
+    assert "onboarding.E001" in result.stderr
