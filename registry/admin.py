@@ -126,6 +126,11 @@ class ProviderAdmin(admin.ModelAdmin):
             )
         )
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Inlines (steps, tips, cautions) and audiences show on the pages: render them afresh.
+        Provider.objects.filter(pk=form.instance.pk).bump_version()
+
     @admin.display(description="Trust score", ordering="trust_score")
     def trust_score_display(self, provider):
         return f"{provider.get_trust_score():.1f}"
@@ -163,6 +168,37 @@ class AudienceAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
 
+    # An audience's name shows on its providers' pages and in the browse filters.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        obj.providers.all().bump_version()
+
+    def delete_model(self, request, obj):
+        providers = list(obj.providers.values_list("pk", flat=True))
+        super().delete_model(request, obj)
+        Provider.objects.filter(pk__in=providers).bump_version()
+
+    def delete_queryset(self, request, queryset):
+        providers = list(
+            Provider.objects.filter(recommended_for__in=queryset).values_list("pk", flat=True)
+        )
+        super().delete_queryset(request, queryset)
+        Provider.objects.filter(pk__in=providers).bump_version()
+
+
+def providers_of(submissions):
+    """The providers whose pages show these submissions (reviews, tips, issue reports)."""
+    if not hasattr(submissions.model, "provider"):
+        return []
+    return list(submissions.values_list("provider", flat=True))
+
+
+def bump_versions(provider_pks):
+    """After approving, rejecting, editing or deleting submissions: their providers' pages
+    (reviews, tips, the recent-issues caution) are rendered afresh. Called after the
+    write, with the providers looked up before it (a status filter may no longer match)."""
+    Provider.objects.filter(pk__in=provider_pks).bump_version()
+
 
 class ModerationAdmin(admin.ModelAdmin):
     """Bulk approve/reject, with the number pending shown by the status filter's facets."""
@@ -174,7 +210,9 @@ class ModerationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def _moderate(self, request, queryset, status, verb):
+        providers = providers_of(queryset)
         count = queryset.update(status=status)
+        bump_versions(providers)
         self.message_user(
             request,
             ngettext("%(n)d submission %(verb)s.", "%(n)d submissions %(verb)s.", count)
@@ -189,6 +227,21 @@ class ModerationAdmin(admin.ModelAdmin):
     @admin.action(description="Reject selected")
     def reject(self, request, queryset):
         self._moderate(request, queryset, Moderation.REJECTED, "rejected")
+
+    def save_model(self, request, obj, form, change):
+        before = providers_of(type(obj).objects.filter(pk=obj.pk))  # if moved to another
+        super().save_model(request, obj, form, change)
+        bump_versions([*before, *providers_of(type(obj).objects.filter(pk=obj.pk))])
+
+    def delete_model(self, request, obj):
+        providers = providers_of(type(obj).objects.filter(pk=obj.pk))
+        super().delete_model(request, obj)
+        bump_versions(providers)
+
+    def delete_queryset(self, request, queryset):
+        providers = providers_of(queryset)
+        super().delete_queryset(request, queryset)
+        bump_versions(providers)
 
     def changelist_view(self, request, extra_context=None):
         pending = self.get_queryset(request).filter(PENDING).count()

@@ -4,8 +4,8 @@ from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
-from django.db import models
-from django.db.models import Count, F, Q
+from django.db import connections, models
+from django.db.models import Case, Count, F, FloatField, Q, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -57,6 +57,31 @@ def _big(field):
     return Cast(field, models.BigIntegerField())
 
 
+def _per(total, count):
+    return Case(
+        When(
+            **{f"{count.name}__gt": 0}, then=Cast(total, FloatField()) / Cast(count, FloatField())
+        ),
+        output_field=FloatField(),
+    )
+
+
+def cache_version(using="default"):
+    """A string that changes with every write a page can show: part of the keys of cached
+    fragments. Counter updates and admin edits bump a provider's `version`; an added,
+    removed or saved provider changes the count or the latest `updated_at`.
+
+    It runs on every page view, so it is one plain query that SQLite answers from the
+    provider_cache_version index alone: building the same ORM aggregate costs more than
+    running it."""
+    connection = connections[using]
+    table = connection.ops.quote_name(Provider._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), SUM(version), MAX(updated_at) FROM {table}")  # noqa: S608
+        count, total, last = cursor.fetchone()
+    return f"{count}.{total or 0}.{last}"
+
+
 def today():
     return timezone.now().date()
 
@@ -94,6 +119,19 @@ class ProviderQuerySet(models.QuerySet):
                 ),
             )
         )
+
+    def with_sort_fields(self):
+        """The derived star rating and average setup time as `sort_stars` and `sort_setup`
+        (NULL without data), for the browse page's "rating" and "setup time" orders."""
+        return self.annotate(
+            sort_stars=_per(F("ratings_sum"), F("ratings_count")),
+            sort_setup=_per(F("setup_minutes_sum"), F("setup_minutes_count")),
+        )
+
+    def bump_version(self):
+        """Mark these providers changed, so cached fragments of their pages and of the
+        lists that show them are rendered afresh (see cache_version())."""
+        return self.update(version=F("version") + 1)
 
     def recommended(self, free_only=True, min_trust_score=70.0, difficulty_max=None):
         """The seed's get_recommended_providers() as a chainable queryset."""
@@ -171,6 +209,10 @@ class Provider(models.Model):
     positive_reviews = models.PositiveIntegerField(default=0)
     negative_reviews = models.PositiveIntegerField(default=0)
 
+    # +1 (with F()) by every write that changes what the site shows about the provider:
+    # registry.services' counter updates and admin edits. Part of the cache keys.
+    version = models.PositiveBigIntegerField(default=0, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -178,6 +220,11 @@ class Provider(models.Model):
 
     class Meta:
         ordering = ["provider_name"]
+        indexes = [
+            # cache_version() reads only this index; the name orders lists and ties.
+            models.Index(fields=["updated_at", "version"], name="provider_cache_version"),
+            models.Index(fields=["is_published", "provider_name"], name="provider_by_name"),
+        ]
         # Each message names the counters it is about: the import shows it to the user.
         constraints = [
             models.CheckConstraint(
@@ -252,6 +299,11 @@ class Provider(models.Model):
                 errors["key_pattern"] = f"Not a valid regular expression: {error}."
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def cache_key(self):
+        """Changes whenever this provider's page can change (see version)."""
+        return f"{self.pk}.{self.version}.{self.updated_at.timestamp()}"
 
     # --- derived values (never stored twice) ---
     @property
@@ -382,6 +434,8 @@ class Review(Submission):
     text = models.TextField(max_length=2000)
 
     class Meta(Submission.Meta):
+        # The provider page's newest approved reviews.
+        indexes = [models.Index(fields=["provider", "status", "created_at"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
@@ -414,6 +468,8 @@ class IssueReport(Submission):
     details = models.TextField(max_length=2000)
 
     class Meta(Submission.Meta):
+        # The recent-issues caution (count in the last 30 days) and the newest reports.
+        indexes = [models.Index(fields=["provider", "status", "created_at"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(category=IssueCategory.BROKEN_LINK) | Q(broken_link=""),

@@ -164,6 +164,7 @@ def record_user_signup(
             voter_key=voter_key,
         )
         counters = {
+            "version": F("version") + 1,  # the pages' cached fragments are stale now
             "total_users": F("total_users") + 1,
             "setup_reports": F("setup_reports") + 1,
         }
@@ -188,6 +189,7 @@ def add_feedback(provider_id, rating, comment=None, *, voter_key=""):
         _count_against_daily_cap(voter_key)
         _create_once(Rating, provider_id=pk, stars=rating, voter_key=voter_key)
         counters = {
+            "version": F("version") + 1,  # the pages' cached fragments are stale now
             "ratings_count": F("ratings_count") + 1,
             "ratings_sum": F("ratings_sum") + rating,
         }
