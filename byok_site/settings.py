@@ -112,6 +112,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": SQLITE_PATH,
             "OPTIONS": SQLITE_OPTIONS,
+            # Persistent connections: the PRAGMAs above run once per worker, not per request.
+            "CONN_MAX_AGE": int(os.environ.get("DJANGO_CONN_MAX_AGE", "600")),
+            "CONN_HEALTH_CHECKS": True,
             # Tests run on a real SQLite file, not an in-memory database.
             "TEST": {
                 "NAME": os.environ.get("SQLITE_TEST_PATH", str(BASE_DIR / ".test-db.sqlite3"))
@@ -120,6 +123,18 @@ else:
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Rendered fragments (cards, figures, compare table, statistics) are cached per process.
+# Their keys carry the registry's version, read from the database on every request (see
+# registry.models.cache_version), so no worker serves a figure older than the last write;
+# the timeout only bounds what changes with the clock (the 30-day issue window).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -34,6 +34,12 @@ class RefusesPastedKeys(forms.Form):
         return cleaned
 
 
+def audience_choices():
+    # Called only when the field is rendered or an audience is chosen, so a cached browse
+    # page costs no query for it.
+    return [("", "Anyone"), *Audience.objects.values_list("slug", "name")]
+
+
 class BrowseFilterForm(RefusesPastedKeys):
     """The browse filters. A GET form: its state lives in the URL."""
 
@@ -61,7 +67,7 @@ class BrowseFilterForm(RefusesPastedKeys):
         error_messages={"invalid": "Minimum trust score must be a number from 0 to 100."},
         widget=forms.NumberInput(attrs={"step": "1", "inputmode": "decimal"}),
     )
-    audience = forms.ChoiceField(label="Recommended for", required=False)
+    audience = forms.ChoiceField(label="Recommended for", required=False, choices=audience_choices)
     sort = forms.ChoiceField(label="Sort by", required=False, choices=SORTS)
 
     # What the empty-result hint calls each filter.
@@ -76,8 +82,6 @@ class BrowseFilterForm(RefusesPastedKeys):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        audiences = list(Audience.objects.values_list("slug", "name"))
-        self.fields["audience"].choices = [("", "Anyone"), *audiences]
         self.fields["audience"].error_messages["invalid_choice"] = (
             "There is no audience “%(value)s”; choose one from the list."
         )

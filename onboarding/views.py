@@ -6,17 +6,18 @@ Writes go through registry.services with the visitor's anonymous voter key.
 """
 
 from datetime import timedelta
+from functools import cached_property
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, FloatField, Prefetch, Q, When
-from django.db.models.functions import Cast
+from django.db.models import Count, F, Prefetch, Q, prefetch_related_objects
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import quote_etag
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
@@ -29,6 +30,7 @@ from registry.models import (
     Provider,
     ProviderSuggestion,
     Review,
+    cache_version,
 )
 from registry.services import InvalidSubmissionError, SubmissionLimitError, UnknownProviderError
 from registry.voters import voter_key_for
@@ -41,7 +43,7 @@ from .forms import (
     TipForm,
     add_service_error,
 )
-from .templatetags.registry_widgets import provider_stats
+from .templatetags.registry_widgets import provider_stats_context
 
 PAGE_SIZE = 24
 COMPARE_MIN = 2
@@ -112,21 +114,6 @@ def _respond(request, template, partial, context, status=200):
 
 # --- browse -------------------------------------------------------------------------------
 
-_star_rating = Case(
-    When(
-        ratings_count__gt=0,
-        then=Cast(F("ratings_sum"), FloatField()) / Cast(F("ratings_count"), FloatField()),
-    ),
-    output_field=FloatField(),
-)
-_avg_setup = Case(
-    When(
-        setup_minutes_count__gt=0,
-        then=Cast(F("setup_minutes_sum"), FloatField())
-        / Cast(F("setup_minutes_count"), FloatField()),
-    ),
-    output_field=FloatField(),
-)
 SORT_ORDERS = {
     "trust": [F("trust_score").desc(), "provider_name"],
     "rating": [F("sort_stars").desc(nulls_last=True), F("trust_score").desc(), "provider_name"],
@@ -151,10 +138,8 @@ def filtered_providers(filters, sort="trust"):
         providers = providers.filter(trust_score__gte=filters["min_score"])
     if filters.get("audience"):
         providers = providers.filter(recommended_for__slug=filters["audience"])
-    if sort == "rating":
-        providers = providers.annotate(sort_stars=_star_rating)
-    elif sort == "setup":
-        providers = providers.annotate(sort_setup=_avg_setup)
+    if sort in ("rating", "setup"):
+        providers = providers.with_sort_fields()
     return providers.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["trust"]))
 
 
@@ -186,26 +171,39 @@ def _relax_hints(form, active):
     return [hint for hint in hints if hint["count"]]
 
 
+class BrowseResults:
+    """One page of browse results, computed only when the template asks for it: when the
+    rendered results are cached for this registry version and query, nothing is queried."""
+
+    def __init__(self, form, filters, sort, page_number):
+        self.form, self.filters, self.sort, self.page_number = form, filters, sort, page_number
+
+    @cached_property
+    def page(self):
+        providers = with_card_data(filtered_providers(self.filters, self.sort))
+        page = Paginator(providers, PAGE_SIZE).get_page(self.page_number)
+        page.object_list = attach_recent_issue_counts(page.object_list)
+        return page
+
+    @cached_property
+    def relax(self):
+        if self.page.paginator.count or not self.filters:
+            return []
+        return _relax_hints(self.form, self.filters)
+
+
 @require_GET
 def browse(request):
     form = BrowseFilterForm(request.GET)
     form.is_valid()  # invalid filters are reported and ignored; the valid ones still apply
     filters = form.active_filters()
     sort = form.cleaned_data.get("sort") or "trust"
-    page = Paginator(with_card_data(filtered_providers(filters, sort)), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    page.object_list = attach_recent_issue_counts(page.object_list)
-    relax = []
-    if not page.paginator.count and filters:
-        relax = _relax_hints(form, filters)
     context = {
         "form": form,
-        "page": page,
-        "providers": page.object_list,
+        "results": BrowseResults(form, filters, sort, request.GET.get("page")),
         "filters": filters,
-        "relax": relax,
         "clear_url": reverse("onboarding:browse"),
+        "cache_version": cache_version(),
     }
     response = _respond(request, "onboarding/browse.html", "results", context)
     if request.htmx:
@@ -227,11 +225,18 @@ def _canonical_browse_url(data):
 
 @require_GET
 def stats(request):
-    """The statistics widget: the fragment for htmx polling, a small page otherwise."""
+    """The statistics widget: the fragment for htmx polling, a small page otherwise.
+
+    The polled fragment is the same for everyone until the registry changes, so its ETag is
+    the registry version and a poll that already has it gets 304 Not Modified. The full
+    page carries a per-visitor CSRF token: no ETag."""
     if request.htmx and not request.htmx.history_restore_request:
-        response = TemplateResponse(
-            request, "onboarding/_stats_widget.html", {"stats": provider_stats(), "poll": True}
+        version = cache_version()
+        etag = quote_etag(f"stats-{version}")
+        response = get_conditional_response(request, etag=etag) or TemplateResponse(
+            request, "onboarding/_stats_widget.html", provider_stats_context(True, version)
         )
+        response.headers["ETag"] = etag
     else:
         response = TemplateResponse(request, "onboarding/stats.html", {})
     patch_vary_headers(response, ["HX-Request"])
@@ -241,11 +246,18 @@ def stats(request):
 # --- provider page and its community forms ------------------------------------------------
 
 
-def _detail_queryset():
-    return (
-        Provider.objects.published()
-        .with_trust_score()
-        .prefetch_related(
+class ProviderDetail:
+    """The provider page's lists (steps, cautions, tips, issues, audiences, reviews, issue
+    reports), loaded only when the template renders them: when they are cached for this
+    provider's version, the page costs two queries (the provider, its recent issues)."""
+
+    def __init__(self, provider):
+        self._provider = provider
+
+    @cached_property
+    def provider(self):
+        prefetch_related_objects(
+            [self._provider],
             "setup_steps",
             "caution_flags",
             "common_issues",
@@ -256,23 +268,28 @@ def _detail_queryset():
                 to_attr="approved_tips",
             ),
         )
-    )
+        return self._provider
+
+    @cached_property
+    def reviews(self):
+        return Review.objects.filter(provider=self._provider, status=Moderation.APPROVED).order_by(
+            "-created_at"
+        )[:REVIEWS_SHOWN]
+
+    @cached_property
+    def issue_reports(self):
+        return IssueReport.objects.filter(
+            provider=self._provider, status=Moderation.APPROVED
+        ).order_by("-created_at")[:ISSUE_REPORTS_SHOWN]
 
 
 def _detail_context(request, provider_id, **overrides):
-    provider = get_object_or_404(_detail_queryset(), provider_id=provider_id)
+    provider = get_object_or_404(Provider.objects.published(), provider_id=provider_id)
+    # Eager and part of the cached lists' key: the 30-day window moves with the clock.
     attach_recent_issue_counts([provider])
-    reviews = Review.objects.filter(provider=provider, status=Moderation.APPROVED).order_by(
-        "-created_at"
-    )[:REVIEWS_SHOWN]
-    issue_reports = IssueReport.objects.filter(
-        provider=provider, status=Moderation.APPROVED
-    ).order_by("-created_at")[:ISSUE_REPORTS_SHOWN]
     context = {
         "provider": provider,
-        "trust": provider.trust,
-        "reviews": reviews,
-        "issue_reports": issue_reports,
+        "detail": ProviderDetail(provider),
         "rating_form": RatingForm(),
         "tip_form": TipForm(),
         "issue_form": IssueReportForm(),
@@ -294,9 +311,11 @@ def _community_post(request, provider_id, *, form_class, form_key, partial, subm
 
     Success: a redirect with a message, or (htmx) the fresh form with the thank-you note and
     out-of-band updates of the figures. Errors: the form again, status 200. Over the abuse
-    limit: the polite message where the form was, status 429."""
-    # 404 for unknown or unpublished providers before anything is counted.
-    get_object_or_404(Provider.objects.published(), provider_id=provider_id)
+    limit: the polite message where the form was, status 429.
+
+    Unknown or unpublished providers get a 404 and nothing is counted: the service looks
+    the provider up first and raises UnknownProviderError, and every other path renders
+    the page through _detail_context's get_object_or_404."""
     form = form_class(request.POST)
     key = partial.removesuffix("-form")
     if form.is_valid():
@@ -397,12 +416,48 @@ def _compare_url(ids):
     return reverse("onboarding:compare") + (f"?{query.urlencode()}" if ids else "")
 
 
+class Comparison:
+    """The chosen providers with their card data, and the ones that can still be added,
+    loaded only when the template renders them (not when the table is cached)."""
+
+    def __init__(self, ids):
+        self.ids = ids
+
+    @cached_property
+    def providers(self):
+        found = {
+            p.provider_id: p
+            for p in with_card_data(
+                Provider.objects.published()
+                .filter(provider_id__in=self.ids)
+                .prefetch_related("recommended_for")
+            )
+        }
+        providers = attach_recent_issue_counts(found[i] for i in self.ids if i in found)
+        if len(providers) > 1:
+            for provider in providers:
+                provider.remove_url = _compare_url(
+                    [i for i in self.ids if i != provider.provider_id]
+                )
+        return providers
+
+    @cached_property
+    def addable(self):
+        if len(self.ids) >= COMPARE_MAX:
+            return []
+        return list(
+            Provider.objects.published()
+            .exclude(provider_id__in=self.ids)
+            .order_by("provider_name")
+            .values_list("provider_id", "provider_name")
+        )
+
+
 @require_GET
 def compare(request):
     ids = list(dict.fromkeys(i.strip() for i in request.GET.getlist("p") if i.strip()))
     status = 200
     problem = None
-    providers = []
     suggestion_url = None
     if len(ids) > COMPARE_MAX:
         status = 400
@@ -413,42 +468,26 @@ def compare(request):
         suggestion_url = _compare_url(ids[:COMPARE_MAX])
         ids = []
     if ids:
-        found = {
-            p.provider_id: p
-            for p in with_card_data(
-                Provider.objects.published()
-                .with_trust_score()
-                .filter(provider_id__in=ids)
-                .prefetch_related("recommended_for")
-            )
-        }
+        found = set(
+            Provider.objects.published()
+            .filter(provider_id__in=ids)
+            .values_list("provider_id", flat=True)
+        )
         unknown = [i for i in ids if i not in found]
         ids = [i for i in ids if i in found]
-        providers = attach_recent_issue_counts(found[i] for i in ids)
         if unknown:
             status = 404
             problem = "There is no provider " + ", ".join(f"“{u[:60]}”" for u in unknown) + "."
             suggestion_url = _compare_url(ids)
-    if len(providers) > 1:
-        for provider in providers:
-            provider.remove_url = _compare_url([i for i in ids if i != provider.provider_id])
-    elif not problem:
+    if len(ids) < COMPARE_MIN and not problem:
         problem = f"Choose at least {COMPARE_MIN} providers to compare (up to {COMPARE_MAX})."
-    addable = []
-    if len(providers) < COMPARE_MAX:
-        addable = list(
-            Provider.objects.published()
-            .exclude(provider_id__in=ids)
-            .order_by("provider_name")
-            .values_list("provider_id", "provider_name")
-        )
     context = {
-        "providers": providers,
+        "comparison": Comparison(ids),
         "ids": ids,
         "problem": problem,
         "suggestion_url": suggestion_url,
-        "addable": addable,
         "compare_max": COMPARE_MAX,
+        "cache_version": cache_version(),
     }
     return _respond(request, "onboarding/compare.html", "comparison", context, status=status)
 

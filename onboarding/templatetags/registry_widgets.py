@@ -19,8 +19,9 @@ Pass ``poll=False`` to turn the refresh off: ``{% provider_stats_widget poll=Fal
 from django import template
 from django.db.models import Avg, Case, Count, F, FloatField, Sum, When
 from django.db.models.functions import Cast
+from django.utils.functional import SimpleLazyObject
 
-from registry.models import Difficulty, Moderation, Provider
+from registry.models import Difficulty, Moderation, Provider, cache_version
 from registry.scoring import Status
 
 register = template.Library()
@@ -58,9 +59,20 @@ def provider_stats():
     }
 
 
-@register.inclusion_tag("onboarding/_stats_widget.html")
-def provider_stats_widget(poll=True):
-    return {"stats": provider_stats(), "poll": poll}
+def provider_stats_context(poll=True, version=None):
+    """The widget template's context. The figures are computed only if the template
+    renders them, which it does not while its HTML is cached for this registry version."""
+    return {
+        "stats": SimpleLazyObject(provider_stats),
+        "poll": poll,
+        "cache_version": version or cache_version(),
+    }
+
+
+@register.inclusion_tag("onboarding/_stats_widget.html", takes_context=True)
+def provider_stats_widget(context, poll=True):
+    # A page of ours has already read the registry version: no second query.
+    return provider_stats_context(poll, context.get("cache_version"))
 
 
 @register.filter

@@ -3,6 +3,9 @@
 Each provider gets curated rows (steps, cautions, tips, issues, audiences) and community
 rows (ratings, reviews, issue reports), so a per-card or per-row query would show up as a
 count that grows with the number of providers.
+
+Each page is counted twice: the first request renders everything (a cache miss), the
+second finds its rendered fragments cached for the registry's version (a hit).
 """
 
 from datetime import timedelta
@@ -24,14 +27,18 @@ from registry.models import (
     SetupStep,
 )
 
-# Browse: audience choices, stats widget (totals, top 3), page count, page rows,
-# caution flags, top tips, recent issue counts.
-BROWSE_QUERIES = 8
-# Provider page: provider, steps, cautions, issues, audiences, tips, recent issue count,
+# Browse: registry version, audience choices, stats widget (totals, top 3), page count,
+# page rows, caution flags, top tips, recent issue counts.
+BROWSE_QUERIES = 9
+BROWSE_CACHED = 1  # the registry version
+# Provider page: provider, recent issue count, steps, cautions, issues, audiences, tips,
 # reviews, issue reports.
 PROVIDER_PAGE_QUERIES = 9
-# Compare: providers, cautions, top tips, audiences, recent issue counts, addable list.
-COMPARE_QUERIES = 6
+PROVIDER_PAGE_CACHED = 2  # the provider (its version is the key), recent issue count
+# Compare: which ids exist, registry version, providers, cautions, top tips, audiences,
+# recent issue counts, addable list.
+COMPARE_QUERIES = 8
+COMPARE_CACHED = 2  # which ids exist, registry version
 
 
 def build_registry(count):
@@ -108,19 +115,27 @@ def registry(request, db):
 
 
 def test_browse_queries_do_not_grow(client, registry, django_assert_num_queries):
-    with django_assert_num_queries(BROWSE_QUERIES):
-        response = client.get("/", {"sort": "rating", "audience": "audience-0"})
+    query = {"sort": "rating", "audience": "audience-0"}
+    # +1: a chosen audience is validated against the list.
+    with django_assert_num_queries(BROWSE_QUERIES + 1):
+        response = client.get("/", query)
     assert response.status_code == 200
     cards = response.content.decode().count('class="provider-card"')
     assert cards == min(registry, 24)
+    with django_assert_num_queries(BROWSE_CACHED + 1):
+        cached = client.get("/", query)
+    assert cached.content.decode().count('class="provider-card"') == cards
 
 
 def test_browse_fragment_queries(client, registry, django_assert_num_queries):
-    # The htmx fragment has no stats widget: two queries fewer.
-    with django_assert_num_queries(BROWSE_QUERIES - 2):
-        response = client.get("/", {"free": "on", "page": "1"}, headers={"HX-Request": "true"})
+    # The htmx fragment has no stats widget or filter form: three queries fewer.
+    query, htmx = {"free": "on", "page": "1"}, {"HX-Request": "true"}
+    with django_assert_num_queries(BROWSE_QUERIES - 3):
+        response = client.get("/", query, headers=htmx)
     assert response.status_code == 200
     assert b"<html" not in response.content
+    with django_assert_num_queries(BROWSE_CACHED):
+        assert client.get("/", query, headers=htmx).content == response.content
 
 
 def test_browse_empty_result_queries_are_bounded(client, registry, django_assert_num_queries):
@@ -128,6 +143,8 @@ def test_browse_empty_result_queries_are_bounded(client, registry, django_assert
     with django_assert_num_queries(BROWSE_QUERIES - 4 + 2):
         response = client.get("/", {"q": "no such provider", "free": "on"})
     assert b"Try relaxing a filter" in response.content
+    with django_assert_num_queries(BROWSE_CACHED):
+        client.get("/", {"q": "no such provider", "free": "on"})
 
 
 def test_provider_page_queries_do_not_grow(client, registry, django_assert_num_queries):
@@ -135,6 +152,8 @@ def test_provider_page_queries_do_not_grow(client, registry, django_assert_num_q
         response = client.get("/providers/provider-003/")
     assert response.status_code == 200
     assert b"Issues reported" in response.content  # odd providers have 3 recent reports
+    with django_assert_num_queries(PROVIDER_PAGE_CACHED):
+        assert b"Issues reported" in client.get("/providers/provider-003/").content
 
 
 def test_compare_queries_do_not_grow(client, registry, django_assert_num_queries):
@@ -146,3 +165,17 @@ def test_compare_queries_do_not_grow(client, registry, django_assert_num_queries
         response = client.get("/compare/", {"p": ids[:2]})
     assert response.status_code == 200
     assert response.content.decode().count('class="best"') > 0
+    with django_assert_num_queries(COMPARE_CACHED):
+        cached = client.get("/compare/", {"p": ids[:2]})
+    assert cached.content.decode().count('class="best"') == response.content.decode().count(
+        'class="best"'
+    )
+
+
+def test_stats_poll_queries_do_not_grow(client, registry, django_assert_num_queries):
+    htmx = {"HX-Request": "true"}
+    with django_assert_num_queries(3):  # registry version, totals, top 3
+        response = client.get("/stats/", headers=htmx)
+    with django_assert_num_queries(1):  # registry version: 304 Not Modified
+        again = client.get("/stats/", headers={**htmx, "If-None-Match": response["ETag"]})
+    assert again.status_code == 304
