@@ -5,7 +5,6 @@ then looked for everywhere. Screenshots of every step land in artifacts/screensh
 import re
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from registry.models import Provider, Rating, SetupReport
@@ -16,15 +15,6 @@ COUNTERS = ("total_users", "active_users", "setup_reports", "ratings_count", "ra
 
 def counters():
     return Provider.objects.filter(provider_id="openrouter").values(*COUNTERS).get()
-
-
-def database_text():
-    rows = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
-            rows.extend(str(row) for row in cursor.fetchall())
-    return "\n".join(rows)
 
 
 def expect_step(page, number):
@@ -55,7 +45,9 @@ def console_errors(page):
     return errors
 
 
-def test_wizard_with_htmx(page, default_providers, screenshot, console_errors, caplog):
+def test_wizard_with_htmx(
+    page, default_providers, screenshot, console_errors, caplog, database_text
+):
     before = counters()
     page.goto("/setup/")
     expect_step(page, 1)
@@ -146,7 +138,9 @@ def test_wizard_with_htmx(page, default_providers, screenshot, console_errors, c
     assert console_errors == []
 
 
-def test_wizard_without_javascript(browser, live_server, default_providers, screenshot, caplog):
+def test_wizard_without_javascript(
+    browser, live_server, default_providers, screenshot, caplog, database_text
+):
     context = browser.new_context(
         base_url=live_server.url, java_script_enabled=False, viewport={"width": 390, "height": 844}
     )
