@@ -1,0 +1,273 @@
+"""Cached fragments never show stale figures.
+
+Pages are rendered, then changed through every write path a visitor or maintainer has
+(a rating, a setup report, admin edits, moderation), then rendered again: the change shows
+at once. The per-process cache is cleared around each test, as a fresh worker would be.
+"""
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+
+from registry.models import Audience, IssueCategory, Moderation, Provider, Review
+from registry.services import add_feedback, record_user_signup, report_issue
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def providers(default_providers):
+    return Provider.objects.published()
+
+
+@pytest.fixture
+def admin_client(client, db):
+    client.force_login(User.objects.create_superuser("maintainer", "m@example.com", "pw"))
+    return client
+
+
+def provider(provider_id="deepseek"):
+    return Provider.objects.get(provider_id=provider_id)
+
+
+def card(html, provider_id):
+    start = html.index(f'id="card-{provider_id}"')
+    return html[start : html.index("</article>", start)]
+
+
+def figures(html):
+    start = html.index('id="provider-figures"')
+    return html[start : html.index("</section>", start)]
+
+
+def rate(client, provider_id, stars, user_agent, **headers):
+    return client.post(
+        f"/providers/{provider_id}/rate/",
+        {"rating": stars, "comment": ""},
+        headers={"User-Agent": user_agent, **headers},
+    )
+
+
+def test_a_rating_shows_at_once_on_every_page(client, providers):
+    before = provider()
+    pages = {
+        "browse": "/",
+        "fragment": "/?sort=trust",
+        "provider": "/providers/deepseek/",
+        "compare": "/compare/?p=deepseek&p=groq",
+    }
+    for url in pages.values():  # rendered and cached
+        client.get(url)
+        client.get(url, headers=HX)
+    assert f"from {before.ratings_count} ratings" in client.get(pages["provider"]).text
+
+    assert rate(client, "deepseek", 1, "visitor-a").status_code == 302
+    after = provider()
+    assert after.ratings_count == before.ratings_count + 1
+    assert after.get_trust_score() != before.get_trust_score()
+
+    new_score = f"{after.get_trust_score():.1f}"
+    new_stars = f"{after.star_rating:.1f}/5"
+    assert new_score in card(client.get(pages["browse"]).text, "deepseek")
+    assert new_score in card(client.get(pages["fragment"], headers=HX).text, "deepseek")
+    page = client.get(pages["provider"]).text
+    assert f"from {after.ratings_count} ratings" in figures(page)
+    assert f"<strong>{new_score}</strong> of 100" in page  # the breakdown's total
+    compare = client.get(pages["compare"]).text
+    assert f"{new_stars} ({after.ratings_count})" in compare
+
+
+def test_the_htmx_rating_response_carries_the_new_figures(client, providers):
+    client.get("/providers/deepseek/")  # figures cached
+    response = rate(client, "deepseek", 5, "visitor-b", **HX)
+    assert response.status_code == 200
+    after = provider()
+    assert 'id="provider-figures"' in response.text
+    assert 'hx-swap-oob="true"' in response.text
+    assert f"from {after.ratings_count} ratings" in response.text
+
+
+def test_a_setup_report_shows_at_once(client, providers):
+    before = provider()
+    client.get("/providers/deepseek/")
+    record_user_signup("deepseek", True, 12)
+    assert f"of {before.setup_reports + 1} setup reports" in client.get("/providers/deepseek/").text
+
+
+def test_the_stats_poll_is_not_modified_until_a_write(client, providers):
+    first = client.get("/stats/", headers=HX)
+    assert first.status_code == 200
+    etag = first["ETag"]
+    again = client.get("/stats/", headers={**HX, "If-None-Match": etag})
+    assert again.status_code == 304
+
+    record_user_signup("openrouter", True)
+    changed = client.get("/stats/", headers={**HX, "If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    active = sum(Provider.objects.published().values_list("active_users", flat=True))
+    assert f'data-stat="active-users">{active}<' in changed.text
+
+
+def test_the_full_stats_page_has_no_etag(client, providers):
+    # It carries the visitor's CSRF token: never "not modified" for someone else's copy.
+    assert "ETag" not in client.get("/stats/")
+
+
+def test_approving_a_review_in_admin_shows_it(admin_client, providers):
+    add_feedback("deepseek", 5, "Approval came within a day.")
+    assert "Approval came within a day." not in admin_client.get("/providers/deepseek/").text
+    review = Review.objects.get()
+    admin_client.post(
+        "/admin/registry/review/", {"action": "approve", "_selected_action": [review.pk]}
+    )
+    assert "Approval came within a day." in admin_client.get("/providers/deepseek/").text
+
+
+def test_approving_issue_reports_in_admin_shows_the_caution(admin_client, providers):
+    for n in range(3):
+        report_issue("groq", IssueCategory.RATE_LIMITS, f"429s, report {n}")
+    assert "Issues reported" not in card(admin_client.get("/").text, "groq")
+    assert "Issues reported" not in admin_client.get("/providers/groq/").text
+    admin_client.post(
+        "/admin/registry/issuereport/",
+        {
+            "action": "approve",
+            "_selected_action": list(provider("groq").issue_reports.values_list("pk", flat=True)),
+        },
+    )
+    assert "Issues reported" in card(admin_client.get("/").text, "groq")
+    assert "Issues reported: 3 approved reports" in admin_client.get("/providers/groq/").text
+
+
+def test_rejecting_in_admin_hides_it_again(admin_client, providers):
+    add_feedback("deepseek", 4, "Worth it.")
+    Review.objects.update(status=Moderation.APPROVED)
+    Provider.objects.filter(provider_id="deepseek").bump_version()
+    assert "Worth it." in admin_client.get("/providers/deepseek/").text
+    review = Review.objects.get()
+    admin_client.post(
+        "/admin/registry/review/", {"action": "reject", "_selected_action": [review.pk]}
+    )
+    assert "Worth it." not in admin_client.get("/providers/deepseek/").text
+
+
+def admin_provider_form(provider, step, **fields):
+    """The admin change form for a provider with one setup step and no other rows."""
+    data = {
+        "provider_name": provider.provider_name,
+        "provider_id": provider.provider_id,
+        "description": "",
+        "is_published": "on",
+        "website_url": "",
+        "signup_url": provider.signup_url,
+        "api_key_url": provider.api_key_url,
+        "documentation_url": provider.documentation_url,
+        "difficulty": "1",
+        "approval_note": "",
+        "free_tier_note": "",
+        "key_env_var": "",
+        "key_pattern": "",
+        "last_verified": "",
+        "status_pin": "",
+        "status_pin_reason": "",
+        "setup_steps-TOTAL_FORMS": "1",
+        "setup_steps-INITIAL_FORMS": "1" if step else "0",
+        "setup_steps-0-position": "0",
+        "setup_steps-0-text": "",
+        "setup_steps-0-id": str(step.pk) if step else "",
+        "setup_steps-0-provider": str(provider.pk),
+        **fields,
+    }
+    for prefix in ("pro_tips", "common_issues", "caution_flags"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    return data
+
+
+def test_editing_a_provider_and_its_inlines_in_admin_shows_at_once(admin_client, db):
+    newco = Provider.objects.create(
+        provider_id="newco",
+        provider_name="Newco AI",
+        signup_url="https://newco.example/signup",
+        api_key_url="https://newco.example/keys",
+        documentation_url="https://newco.example/docs",
+    )
+    step = newco.setup_steps.create(text="Create an account.")
+    assert "Create an account." in admin_client.get("/providers/newco/").text
+    assert "Newco AI" in admin_client.get("/").text
+    url = f"/admin/registry/provider/{newco.pk}/change/"
+    data = admin_provider_form(newco, step, provider_name="Newco Cloud")
+    data["setup_steps-0-text"] = "A freshly curated first step."
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, re.findall(r"errorlist[^>]*>(.*?)</ul>", response.text)
+    assert "Newco Cloud" in card(admin_client.get("/").text, "newco")
+    page = admin_client.get("/providers/newco/").text
+    assert "Newco Cloud" in page
+    assert "A freshly curated first step." in page
+    assert "Create an account." not in page
+
+
+def test_renaming_an_audience_in_admin_shows_at_once(admin_client, providers):
+    audience = provider("groq").recommended_for.first()
+    admin_client.get("/providers/groq/")
+    admin_client.get("/")
+    response = admin_client.post(
+        f"/admin/registry/audience/{audience.pk}/change/",
+        {"name": "Renamed audience", "slug": audience.slug},
+    )
+    assert response.status_code == 302
+    assert "Renamed audience" in admin_client.get("/providers/groq/").text
+    assert "Renamed audience" in admin_client.get("/").text  # the filter's choices
+    assert Audience.objects.filter(name="Renamed audience").exists()
+
+
+def test_a_new_provider_shows_at_once(client, providers):
+    assert "Newco AI" not in client.get("/?q=newco").text
+    client.get("/")
+    Provider.objects.create(
+        provider_id="newco",
+        provider_name="Newco AI",
+        signup_url="https://newco.example/signup",
+        api_key_url="https://newco.example/keys",
+        documentation_url="https://newco.example/docs",
+    )
+    assert "Newco AI" in client.get("/?q=newco").text
+    assert f"{providers.count()} providers" in client.get("/").text
+
+
+def test_cached_pages_keep_each_visitors_csrf_token(providers, client_factory):
+    tokens = []
+    for visitor in client_factory(2):
+        html = visitor.get("/providers/deepseek/").text
+        form_tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html))
+        header_token = re.search(r"x-csrftoken\": \"([^\"]+)\"", html).group(1)
+        assert len(form_tokens) == 1  # the same token in the three forms
+        tokens.append((form_tokens, header_token))
+    assert tokens[0][0].isdisjoint(tokens[1][0])
+    assert tokens[0][1] != tokens[1][1]
+
+
+@pytest.fixture
+def client_factory():
+    from django.test import Client
+
+    return lambda n: [Client(enforce_csrf_checks=True) for _ in range(n)]
+
+
+def test_a_bound_form_is_never_cached(client, providers):
+    # A rating with an error shows the visitor's own comment back; the next visitor's
+    # blank form must not.
+    response = client.post(
+        "/providers/deepseek/rate/", {"comment": "my own words"}, headers={"User-Agent": "c"}
+    )
+    assert "my own words" in response.text
+    assert "my own words" not in client.get("/providers/deepseek/").text
