@@ -17,6 +17,7 @@ import math
 import re
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib import messages
@@ -34,7 +35,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
 
-from registry.models import MAX_SETUP_MINUTES, Moderation, ProTip, Provider
+from registry.models import MAX_SETUP_MINUTES, Moderation, ProTip, Provider, cache_version
 from registry.secrets import mask_key
 from registry.services import (
     InvalidSubmissionError,
@@ -246,14 +247,34 @@ def matching_providers(filters):
     )
 
 
+def count_matches(filters):
+    """How many published providers the valid filters match. The trust-score expression
+    is only built when a minimum trust score filters on it: building it costs more than
+    running the COUNT."""
+    providers = Provider.objects.published()
+    if filters.cleaned_data.get("min_trust") is not None:
+        providers = providers.with_trust_score()
+    return filters.apply(providers).count()
+
+
 def relax_advice(filters):
     """For an empty result: which single filter to relax, and how many that would show."""
-    advice = []
-    for name, description in filters.relaxations():
-        relaxed = filters.without(name)
-        count = relaxed.apply(Provider.objects.published().with_trust_score()).count()
-        advice.append({"description": description, "count": count})
-    return advice
+    return [
+        {"description": description, "count": count_matches(filters.without(name))}
+        for name, description in filters.relaxations()
+    ]
+
+
+class FilterMatches:
+    """Step 1's match count, computed only when the template renders it: while the
+    filter fields and count are cached for this registry version and query, not at all."""
+
+    def __init__(self, filters):
+        self.filters = filters
+
+    @cached_property
+    def count(self):
+        return count_matches(self.filters) if self.filters.is_valid() else None
 
 
 def chosen_provider(state):
@@ -310,16 +331,17 @@ def filter_step(request, state, notice=""):
         state.start_token = sign_start(time.time())
         state.started = read_start(state.start_token)
     filters = state.filters
-    count = None
-    if filters.is_valid():
-        count = filters.apply(Provider.objects.published().with_trust_score()).count()
     return render_step(
         request,
         state,
         1,
         {
             "filter_form": filters,
-            "match_count": count,
+            "matches": FilterMatches(filters),
+            # The fields and count render the same for everyone with this query, until
+            # the registry changes (the audience choices and the count come from it).
+            "cache_version": cache_version(),
+            "filter_key": [filters.data[name] for name in ProviderFilterForm.FIELDS],
             "notice": notice,
             "hidden_state": state.hidden(without=ProviderFilterForm.FIELDS),
         },

@@ -271,3 +271,32 @@ def test_a_bound_form_is_never_cached(client, providers):
     )
     assert "my own words" in response.text
     assert "my own words" not in client.get("/providers/deepseek/").text
+
+
+def count_hint(html):
+    return re.search(r'class="wizard-count-hint"[^>]*>(.*?)</p>', html).group(1)
+
+
+def test_wizard_step_1_counts_a_new_or_hidden_provider_at_once(client, providers):
+    before = count_hint(client.get("/setup/1/?free=0").text)
+    assert f"{providers.count()} providers match" in before
+    newco = Provider.objects.create(
+        provider_id="newco",
+        provider_name="Newco AI",
+        signup_url="https://newco.example/signup",
+        api_key_url="https://newco.example/keys",
+        documentation_url="https://newco.example/docs",
+    )
+    assert f"{providers.count()} providers match" in count_hint(client.get("/setup/1/?free=0").text)
+    newco.is_published = False
+    newco.save()
+    assert count_hint(client.get("/setup/1/?free=0").text) == before
+
+
+def test_wizard_step_1_keeps_each_visits_own_start_token(client, providers):
+    first = re.search(r'name="t" value="([^"]+)"', client.get("/setup/1/").text).group(1)
+    running = re.search(r'name="t" value="([^"]+)"', client.get(f"/setup/1/?t={first}").text).group(
+        1
+    )
+    assert running == first
+    assert "Cost" in client.get("/setup/1/").text  # the cached fields are still there

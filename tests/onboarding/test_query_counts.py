@@ -8,9 +8,11 @@ Each page is counted twice: the first request renders everything (a cache miss),
 second finds its rendered fragments cached for the registry's version (a hit).
 """
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from registry.models import (
@@ -179,3 +181,46 @@ def test_stats_poll_queries_do_not_grow(client, registry, django_assert_num_quer
     with django_assert_num_queries(1):  # registry version: 304 Not Modified
         again = client.get("/stats/", headers={**htmx, "If-None-Match": response["ETag"]})
     assert again.status_code == 304
+
+
+# Wizard step 1: the start token is signed afresh, but the filter fields and the match
+# count are cached by registry version and query: version, audience choices and count on a
+# miss, the version alone on a hit. A chosen audience adds its validation query.
+WIZARD_STEP_1_QUERIES = 3
+WIZARD_STEP_1_CACHED = 1
+# Steps 2 and 3: the matches, their cautions, audiences and top tips.
+WIZARD_MATCHES_QUERIES = 4
+# Step 4: the chosen provider, its steps, tips, common issues and cautions.
+WIZARD_TIPS_QUERIES = 5
+# Steps 5 to 7: the chosen provider.
+WIZARD_PROVIDER_QUERIES = 1
+
+
+def test_wizard_queries_do_not_grow(client, registry, django_assert_num_queries):
+    cache.clear()
+    with django_assert_num_queries(WIZARD_STEP_1_QUERIES):
+        first = client.get("/setup/1/")
+    with django_assert_num_queries(WIZARD_STEP_1_CACHED):
+        again = client.get("/setup/1/")
+    count_hint = re.compile(rb'<p class="wizard-count-hint".*?</p>', re.S)
+    assert count_hint.search(again.content).group() == count_hint.search(first.content).group()
+    filtered = {"free": "0", "difficulty": "2", "min_trust": "10", "audience": "audience-1"}
+    with django_assert_num_queries(WIZARD_STEP_1_QUERIES + 1):
+        assert client.get("/setup/1/", filtered).status_code == 200
+    with django_assert_num_queries(WIZARD_STEP_1_CACHED + 1):
+        assert client.get("/setup/1/", filtered).status_code == 200
+
+    for step in (2, 3):
+        with django_assert_num_queries(WIZARD_MATCHES_QUERIES):
+            assert client.get(f"/setup/{step}/", {"free": "0"}).status_code == 200
+    # Nothing matches: no rows to prefetch, one COUNT per filter that could be relaxed.
+    with django_assert_num_queries(1 + 2):
+        response = client.get("/setup/2/", {"min_trust": "100"})
+    assert b"relax" in response.content.lower()
+
+    chosen = {"p": "provider-001"}
+    with django_assert_num_queries(WIZARD_TIPS_QUERIES):
+        assert client.get("/setup/4/", chosen).status_code == 200
+    for step in (5, 6, 7):
+        with django_assert_num_queries(WIZARD_PROVIDER_QUERIES):
+            assert client.get(f"/setup/{step}/", chosen).status_code == 200
