@@ -300,3 +300,51 @@ def test_wizard_step_1_keeps_each_visits_own_start_token(client, providers):
     )
     assert running == first
     assert "Cost" in client.get("/setup/1/").text  # the cached fields are still there
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/?free=on",
+        "/compare/?p=groq&p=deepseek",
+        "/stats/",
+        "/setup/1/",
+        "/setup/2/",
+        "/setup/3/",
+        "/setup/4/?p=groq",
+        "/setup/5/?p=groq",
+    ],
+)
+def test_pages_without_a_post_form_make_no_csrf_token(client, providers, url):
+    # The same bytes for every visitor: no token, no cookie, no Vary: Cookie.
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "csrftoken" not in response.cookies
+    assert "x-csrftoken" not in response.text
+    assert "csrfmiddlewaretoken" not in response.text
+    assert "Cookie" not in response.get("Vary", "")
+
+
+@pytest.mark.parametrize(
+    "url", ["/providers/groq/", "/suggest/", "/setup/6/?p=groq", "/setup/7/?p=groq"]
+)
+def test_pages_with_a_post_form_carry_the_token_for_htmx(client, providers, url):
+    response = client.get(url)
+    assert "csrftoken" in response.cookies
+    header = re.search(r"hx-headers='\{\"x-csrftoken\": \"([^\"]+)\"\}'", response.text)
+    assert header
+    assert "csrfmiddlewaretoken" in response.text
+
+
+def test_a_key_step_reached_by_htmx_from_a_tokenless_page_can_post(providers):
+    from django.test import Client
+
+    visitor = Client(enforce_csrf_checks=True)
+    assert "csrftoken" not in visitor.get("/setup/5/?p=groq").cookies
+    fragment = visitor.get("/setup/6/?p=groq", headers=HX).text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', fragment).group(1)
+    response = visitor.post(
+        "/setup/6/?p=groq", {"csrfmiddlewaretoken": token, "api_key": "gsk_" + "a" * 52}, headers=HX
+    )
+    assert response.status_code == 200
