@@ -13,15 +13,37 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 
 from .models import VoterDay, VoterSalt, today
 
 SALT_DAYS_KEPT = 2
 
 
+# Each process keeps the committed salts it has read, by database and day: a salt never
+# changes once made and is only deleted days after its day, so re-reading it on every
+# submission bought nothing (~7% of a rating POST). The database stays the source of truth:
+# a salt is read or made there first, and one read inside a transaction (which could still
+# roll back, as every pytest-django `db` test does) is never kept.
+_committed_salts = {}
+
+
 def daily_salt(day=None):
     day = day or today()
+    connection = connections[router.db_for_write(VoterSalt)]
+    if connection.in_atomic_block:
+        return _salt_from_database(day)
+    key = (connection.alias, connection.settings_dict["NAME"], day)
+    salt = _committed_salts.get(key)
+    if salt is None:
+        salt = _salt_from_database(day)
+        if len(_committed_salts) > 8:
+            _committed_salts.clear()  # yesterday's salts: no need to keep them
+        _committed_salts[key] = salt
+    return salt
+
+
+def _salt_from_database(day):
     salt = VoterSalt.objects.filter(day=day).values_list("salt", flat=True).first()
     if salt is not None:
         return salt
