@@ -10,13 +10,24 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch, Q, prefetch_related_objects
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import quote_etag
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
@@ -283,16 +294,36 @@ class ProviderDetail:
         ).order_by("-created_at")[:ISSUE_REPORTS_SHOWN]
 
 
+def _recent_issue_count():
+    """The provider's approved issue reports of the last 30 days, as a subquery."""
+    since = timezone.now() - timedelta(days=RECENT_ISSUE_DAYS)
+    reports = IssueReport.objects.filter(
+        provider=OuterRef("pk"), status=Moderation.APPROVED, created_at__gte=since
+    )
+    return Subquery(
+        reports.order_by().values("provider").annotate(n=Count("pk")).values("n"),
+        output_field=IntegerField(),
+    )
+
+
 def _detail_context(request, provider_id, **overrides):
-    provider = get_object_or_404(Provider.objects.published(), provider_id=provider_id)
-    # Eager and part of the cached lists' key: the 30-day window moves with the clock.
-    attach_recent_issue_counts([provider])
+    # The recent issue count is eager and part of the cached lists' key (the 30-day window
+    # moves with the clock); one query with the provider rather than a second one.
+    provider = get_object_or_404(
+        Provider.objects.published().annotate(
+            recent_issue_count=Coalesce(_recent_issue_count(), 0)
+        ),
+        provider_id=provider_id,
+    )
     context = {
         "provider": provider,
         "detail": ProviderDetail(provider),
-        "rating_form": RatingForm(),
-        "tip_form": TipForm(),
-        "issue_form": IssueReportForm(),
+        # Blank forms are built only if their cached fields are not (a form costs a deep
+        # copy of its fields); a bound form from the overrides is always rendered.
+        "rating_form": SimpleLazyObject(RatingForm),
+        "tip_form": SimpleLazyObject(TipForm),
+        "issue_form": SimpleLazyObject(IssueReportForm),
+        "bound_form": next((key for key in overrides if key.endswith("_form")), None),
         "notes": {},
         "limits": {},
     }
