@@ -5,10 +5,12 @@ partial (`"page.html#name"`); a history-restore request always gets the whole pa
 Writes go through registry.services with the visitor's anonymous voter key.
 """
 
+import hashlib
 from datetime import timedelta
 from functools import cached_property
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import (
     Count,
@@ -21,7 +23,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -123,6 +125,36 @@ def _respond(request, template, partial, context, status=200):
     return response
 
 
+def _whole_page(request, version, view):
+    """A GET page that is the same bytes for every visitor (no CSRF token, no CSP nonce, no
+    message), cached whole by the registry version, the htmx headers and the full path.
+
+    Only the view's own headers are kept (content type, Vary, HX-Push-Url): the middleware
+    adds the security headers to a cached response as to a fresh one. A response that used
+    a per-visitor value, or a visitor with a pending message, is served fresh."""
+    if len(messages.get_messages(request)):
+        return view()
+    htmx = request.htmx
+    key = (
+        "whole-page:"
+        + hashlib.md5(  # noqa: S324 (a cache key, not security)
+            f"{version}|{bool(htmx)}|{bool(htmx and htmx.history_restore_request)}|"
+            f"{request.get_full_path()}".encode()
+        ).hexdigest()
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        status, headers, content = cached
+        return HttpResponse(content, status=status, headers=headers)
+    response = view().render()
+    per_visitor = getattr(request, "_csp_nonce", None) or request.META.get(
+        "CSRF_COOKIE_NEEDS_UPDATE"
+    )
+    if not per_visitor and not response.cookies:
+        cache.set(key, (response.status_code, dict(response.items()), response.content))
+    return response
+
+
 # --- browse -------------------------------------------------------------------------------
 
 SORT_ORDERS = {
@@ -205,6 +237,11 @@ class BrowseResults:
 
 @require_GET
 def browse(request):
+    version = cache_version()
+    return _whole_page(request, version, lambda: _browse(request, version))
+
+
+def _browse(request, version):
     form = BrowseFilterForm(request.GET)
     form.is_valid()  # invalid filters are reported and ignored; the valid ones still apply
     filters = form.active_filters()
@@ -214,7 +251,7 @@ def browse(request):
         "results": BrowseResults(form, filters, sort, request.GET.get("page")),
         "filters": filters,
         "clear_url": reverse("onboarding:browse"),
-        "cache_version": cache_version(),
+        "cache_version": version,
     }
     response = _respond(request, "onboarding/browse.html", "results", context)
     if request.htmx:
@@ -486,6 +523,11 @@ class Comparison:
 
 @require_GET
 def compare(request):
+    version = cache_version()
+    return _whole_page(request, version, lambda: _compare(request, version))
+
+
+def _compare(request, version):
     ids = list(dict.fromkeys(i.strip() for i in request.GET.getlist("p") if i.strip()))
     status = 200
     problem = None
@@ -518,7 +560,7 @@ def compare(request):
         "problem": problem,
         "suggestion_url": suggestion_url,
         "compare_max": COMPARE_MAX,
-        "cache_version": cache_version(),
+        "cache_version": version,
     }
     return _respond(request, "onboarding/compare.html", "comparison", context, status=status)
 

@@ -348,3 +348,36 @@ def test_a_key_step_reached_by_htmx_from_a_tokenless_page_can_post(providers):
         "/setup/6/?p=groq", {"csrfmiddlewaretoken": token, "api_key": "gsk_" + "a" * 52}, headers=HX
     )
     assert response.status_code == 200
+
+
+def test_a_whole_cached_page_still_gets_the_security_headers(client, providers):
+    fresh = client.get("/compare/?p=groq&p=deepseek")
+    cached = client.get("/compare/?p=groq&p=deepseek")
+    assert cached.content == fresh.content
+    for header in ("Content-Security-Policy", "X-Frame-Options", "Content-Type", "Vary"):
+        assert cached[header] == fresh[header]
+
+
+def test_a_cached_fragment_keeps_its_pushed_url_and_never_stands_in_for_the_page(client, providers):
+    page = client.get("/?free=on&sort=trust").text
+    fragment = client.get("/?free=on&sort=trust", headers=HX)
+    assert fragment["HX-Push-Url"] == "/?free=on"
+    again = client.get("/?free=on&sort=trust", headers=HX)
+    assert again["HX-Push-Url"] == "/?free=on"
+    assert again.content == fragment.content
+    assert "<html" not in again.text
+    assert client.get("/?free=on&sort=trust").text == page
+
+
+def test_a_pending_message_is_shown_and_never_cached(client, providers):
+    client.get("/")  # the page without a message is cached
+    response = client.post(
+        "/suggest/",
+        {"name": "Newco", "website": "https://newco.example", "reason": "Fast and free."},
+        headers={"User-Agent": "m"},
+        follow=False,
+    )
+    assert response.status_code == 302
+    with_message = client.get("/").text
+    assert "awaits review" in with_message
+    assert "awaits review" not in client.get("/").text
