@@ -8,7 +8,7 @@ BEGIN IMMEDIATE; PostgreSQL row-locks the provider for the UPDATE).
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
 
 from .models import (
@@ -131,11 +131,23 @@ def _count_against_daily_cap(voter_key):
     """
     if not voter_key:
         return
-    day = today()
-    VoterDay.objects.bulk_create([VoterDay(voter_key=voter_key, day=day)], ignore_conflicts=True)
-    counted = VoterDay.objects.filter(
-        voter_key=voter_key, day=day, submissions__lt=settings.REGISTRY_DAILY_SUBMISSION_CAP
-    ).update(submissions=F("submissions") + 1)
+    cap = settings.REGISTRY_DAILY_SUBMISSION_CAP
+    if cap < 1:
+        raise DailyLimitError()
+    # One upsert (SQLite and PostgreSQL alike) instead of an INSERT and an UPDATE: the
+    # first submission inserts 1; a later one adds 1 only while under the cap, and
+    # otherwise changes no row. Written by hand: building the two ORM statements cost more
+    # than running them on every submission.
+    connection = connections[router.db_for_write(VoterDay)]
+    table = connection.ops.quote_name(VoterDay._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (voter_key, day, submissions) VALUES (%s, %s, 1) "  # noqa: S608
+            f"ON CONFLICT (voter_key, day) DO UPDATE SET submissions = {table}.submissions + 1 "
+            f"WHERE {table}.submissions < %s",
+            [voter_key, connection.ops.adapt_datefield_value(today()), cap],
+        )
+        counted = cursor.rowcount
     if not counted:
         raise DailyLimitError()
 
