@@ -176,7 +176,6 @@ def record_user_signup(
             voter_key=voter_key,
         )
         counters = {
-            "version": F("version") + 1,  # the pages' cached fragments are stale now
             "total_users": F("total_users") + 1,
             "setup_reports": F("setup_reports") + 1,
         }
@@ -189,7 +188,8 @@ def record_user_signup(
         if felt_difficulty is not None:
             counters["felt_difficulty_sum"] = F("felt_difficulty_sum") + int(felt_difficulty)
             counters["felt_difficulty_count"] = F("felt_difficulty_count") + 1
-        Provider.objects.filter(pk=pk).update(**counters)
+        # With the version bump: the pages' cached fragments are stale now.
+        Provider.objects.filter(pk=pk).bump_version(**counters)
 
 
 def add_feedback(provider_id, rating, comment=None, *, voter_key=""):
@@ -201,7 +201,6 @@ def add_feedback(provider_id, rating, comment=None, *, voter_key=""):
         _count_against_daily_cap(voter_key)
         _create_once(Rating, provider_id=pk, stars=rating, voter_key=voter_key)
         counters = {
-            "version": F("version") + 1,  # the pages' cached fragments are stale now
             "ratings_count": F("ratings_count") + 1,
             "ratings_sum": F("ratings_sum") + rating,
         }
@@ -209,7 +208,8 @@ def add_feedback(provider_id, rating, comment=None, *, voter_key=""):
             counters["positive_reviews"] = F("positive_reviews") + 1
         elif rating <= 2:
             counters["negative_reviews"] = F("negative_reviews") + 1
-        Provider.objects.filter(pk=pk).update(**counters)
+        # With the version bump: the pages' cached fragments are stale now.
+        Provider.objects.filter(pk=pk).bump_version(**counters)
         if comment:
             Review.objects.create(provider_id=pk, rating=rating, text=comment, voter_key=voter_key)
 

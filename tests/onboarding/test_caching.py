@@ -381,3 +381,15 @@ def test_a_pending_message_is_shown_and_never_cached(client, providers):
     with_message = client.get("/").text
     assert "awaits review" in with_message
     assert "awaits review" not in client.get("/").text
+
+
+def test_the_registry_version_moves_with_every_bump_even_after_a_flush(providers):
+    from registry.models import RegistryVersion, cache_version
+
+    before = cache_version()
+    add_feedback("groq", 5, voter_key="a" * 64)
+    after_rating = cache_version()
+    assert after_rating != before
+    RegistryVersion.objects.all().delete()  # as after `flush`: the next bump makes the row
+    provider("groq").__class__.objects.filter(provider_id="deepseek").bump_version()
+    assert cache_version() not in (before, after_rating)
