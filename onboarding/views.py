@@ -24,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -125,15 +126,23 @@ def _respond(request, template, partial, context, status=200):
     return response
 
 
-def _whole_page(request, version, view):
-    """A GET page that is the same bytes for every visitor (no CSRF token, no CSP nonce, no
-    message), cached whole by the registry version, the htmx headers and the full path.
+# Stands for the visitor's CSRF token in a cached page; each response gets its own token.
+CSRF_SLOT = "csrf-slot-3f9c1e7a"
+
+
+def _whole_page(request, version, view, *, with_csrf_token=False):
+    """A GET page cached whole by the registry version, the htmx headers and the full path.
+
+    The cached bytes are the same for every visitor: no CSP nonce, no message, and no CSRF
+    token. A page with POST forms (`with_csrf_token`) is rendered with CSRF_SLOT in place
+    of the token, which each response then replaces with the visitor's own.
 
     Only the view's own headers are kept (content type, Vary, HX-Push-Url): the middleware
-    adds the security headers to a cached response as to a fresh one. A response that used
-    a per-visitor value, or a visitor with a pending message, is served fresh."""
+    adds the security headers (and the CSRF cookie) to a cached response as to a fresh one.
+    A response that used a per-visitor value, or a visitor with a pending message, is
+    served fresh."""
     if len(messages.get_messages(request)):
-        return view()
+        return view({})
     htmx = request.htmx
     key = (
         "whole-page:"
@@ -143,15 +152,18 @@ def _whole_page(request, version, view):
         ).hexdigest()
     )
     cached = cache.get(key)
-    if cached is not None:
+    if cached is None:
+        response = view({"csrf_token": CSRF_SLOT} if with_csrf_token else {}).render()
+        per_visitor = getattr(request, "_csp_nonce", None) or request.META.get(
+            "CSRF_COOKIE_NEEDS_UPDATE"
+        )
+        if not per_visitor and not response.cookies:
+            cache.set(key, (response.status_code, dict(response.items()), response.content))
+    else:
         status, headers, content = cached
-        return HttpResponse(content, status=status, headers=headers)
-    response = view().render()
-    per_visitor = getattr(request, "_csp_nonce", None) or request.META.get(
-        "CSRF_COOKIE_NEEDS_UPDATE"
-    )
-    if not per_visitor and not response.cookies:
-        cache.set(key, (response.status_code, dict(response.items()), response.content))
+        response = HttpResponse(content, status=status, headers=headers)
+    if with_csrf_token:
+        response.content = response.content.replace(CSRF_SLOT.encode(), get_token(request).encode())
     return response
 
 
@@ -238,7 +250,7 @@ class BrowseResults:
 @require_GET
 def browse(request):
     version = cache_version()
-    return _whole_page(request, version, lambda: _browse(request, version))
+    return _whole_page(request, version, lambda extra: _browse(request, version))
 
 
 def _browse(request, version):
@@ -370,8 +382,11 @@ def _detail_context(request, provider_id, **overrides):
 
 @require_GET
 def provider_detail(request, provider_id):
-    context = _detail_context(request, provider_id)
-    return _respond(request, "onboarding/provider_detail.html", "content", context)
+    def render(extra):
+        context = _detail_context(request, provider_id, **extra)
+        return _respond(request, "onboarding/provider_detail.html", "content", context)
+
+    return _whole_page(request, cache_version(), render, with_csrf_token=True)
 
 
 def _community_post(request, provider_id, *, form_class, form_key, partial, submit, thanks):
@@ -524,7 +539,7 @@ class Comparison:
 @require_GET
 def compare(request):
     version = cache_version()
-    return _whole_page(request, version, lambda: _compare(request, version))
+    return _whole_page(request, version, lambda extra: _compare(request, version))
 
 
 def _compare(request, version):

@@ -246,14 +246,22 @@ def test_a_new_provider_shows_at_once(client, providers):
 
 def test_cached_pages_keep_each_visitors_csrf_token(providers, client_factory):
     tokens = []
-    for visitor in client_factory(2):
+    visitors = client_factory(2)
+    for visitor in visitors:  # the second visitor gets the page from the cache
         html = visitor.get("/providers/deepseek/").text
         form_tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html))
         header_token = re.search(r"x-csrftoken\": \"([^\"]+)\"", html).group(1)
         assert len(form_tokens) == 1  # the same token in the three forms
+        assert "csrf-slot" not in html
         tokens.append((form_tokens, header_token))
     assert tokens[0][0].isdisjoint(tokens[1][0])
     assert tokens[0][1] != tokens[1][1]
+    # The token in the cached page is the visitor's own: a plain form POST is accepted.
+    (form_token,) = tokens[1][0]
+    response = visitors[1].post(
+        "/providers/deepseek/rate/", {"rating": 4, "csrfmiddlewaretoken": form_token}
+    )
+    assert response.status_code == 302
 
 
 @pytest.fixture

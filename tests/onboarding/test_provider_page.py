@@ -124,7 +124,7 @@ def test_only_approved_community_text_is_shown_and_escaped(client, providers):
     assert ">pending<" not in html
 
 
-def test_recent_issue_reports_add_the_caution(client, providers):
+def test_recent_issue_reports_add_the_caution(client, admin_client, providers):
     provider = deepseek()
     old = timezone.now() - timedelta(days=40)
     for created_at in (timezone.now(), timezone.now(), old):
@@ -136,11 +136,11 @@ def test_recent_issue_reports_add_the_caution(client, providers):
             created_at=created_at,
         )
     assert "Issues reported" not in client.get(URL).content.decode()
-    IssueReport.objects.create(
-        provider=provider,
-        category=IssueCategory.RATE_LIMITS,
-        details="more 429s",
-        status=Moderation.APPROVED,
+    # The third recent report arrives the real way: sent by a visitor, approved in admin.
+    client.post(f"{URL}issues/", {"category": IssueCategory.RATE_LIMITS, "details": "more 429s"})
+    pending = IssueReport.objects.get(status=Moderation.PENDING)
+    admin_client.post(
+        "/admin/registry/issuereport/", {"action": "approve", "_selected_action": [pending.pk]}
     )
     assert "Issues reported: 3 approved reports" in client.get(URL).content.decode()
     card = client.get("/", {"q": "deepseek"}).content.decode()
