@@ -8,23 +8,10 @@ import pytest
 from django.urls import reverse
 
 from onboarding.wizard import sign_start
+from registry.interchange import COUNTER_FIELDS
 from registry.models import Provider, Rating, Review, SetupReport
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-COUNTERS = (
-    "total_users",
-    "active_users",
-    "setup_reports",
-    "setup_successes",
-    "setup_minutes_sum",
-    "setup_minutes_count",
-    "felt_difficulty_sum",
-    "felt_difficulty_count",
-    "ratings_count",
-    "ratings_sum",
-    "positive_reviews",
-    "negative_reviews",
-)
 
 
 def rate_url(provider_id="openrouter", **params):
@@ -33,7 +20,7 @@ def rate_url(provider_id="openrouter", **params):
 
 
 def counters(provider_id="openrouter"):
-    return Provider.objects.filter(provider_id=provider_id).values(*COUNTERS).get()
+    return Provider.objects.filter(provider_id=provider_id).values(*COUNTER_FIELDS).get()
 
 
 def answers(**changes):

@@ -1,5 +1,6 @@
 import pytest
 
+from registry.interchange import COUNTER_FIELDS
 from registry.models import Provider
 
 
@@ -20,22 +21,6 @@ def make_provider(db):
 @pytest.fixture
 def provider(make_provider):
     return make_provider("acme", provider_name="Acme AI", has_free_tier=True)
-
-
-COUNTER_FIELDS = (
-    "total_users",
-    "active_users",
-    "setup_reports",
-    "setup_successes",
-    "setup_minutes_sum",
-    "setup_minutes_count",
-    "felt_difficulty_sum",
-    "felt_difficulty_count",
-    "ratings_count",
-    "ratings_sum",
-    "positive_reviews",
-    "negative_reviews",
-)
 
 
 @pytest.fixture

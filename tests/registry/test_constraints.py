@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, transaction
 
+from registry.interchange import COUNTER_FIELDS
 from registry.models import (
     Audience,
     IssueCategory,
@@ -81,23 +82,7 @@ def test_provider_constraints_refuse_impossible_counters(provider, constraint, v
     assert provider.total_users == 0 and provider.status_pin == ""
 
 
-@pytest.mark.parametrize(
-    "field",
-    [
-        "total_users",
-        "active_users",
-        "setup_reports",
-        "setup_successes",
-        "setup_minutes_sum",
-        "setup_minutes_count",
-        "felt_difficulty_sum",
-        "felt_difficulty_count",
-        "ratings_count",
-        "ratings_sum",
-        "positive_reviews",
-        "negative_reviews",
-    ],
-)
+@pytest.mark.parametrize("field", COUNTER_FIELDS)
 def test_counters_are_never_negative(provider, field):
     assert refused(update(provider, **{field: -1}))
 
