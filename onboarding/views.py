@@ -15,14 +15,10 @@ from django.core.paginator import Paginator
 from django.db.models import (
     Count,
     F,
-    IntegerField,
-    OuterRef,
     Prefetch,
     Q,
-    Subquery,
     prefetch_related_objects,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
@@ -67,23 +63,6 @@ ISSUE_REPORTS_SHOWN = 10
 
 
 # --- shared query helpers -----------------------------------------------------------------
-
-
-def with_card_data(providers):
-    """Prefetch what a provider card shows, so a page of cards is a fixed number of queries.
-
-    The top tip is a sliced prefetch (one window-function query), so it fetches one tip per
-    provider however many tips the community sends in."""
-    return providers.prefetch_related(
-        "caution_flags",
-        Prefetch(
-            "pro_tips",
-            queryset=ProTip.objects.filter(status=Moderation.APPROVED).order_by("position", "pk")[
-                :1
-            ],
-            to_attr="approved_tips",
-        ),
-    )
 
 
 def attach_recent_issue_counts(providers):
@@ -235,7 +214,7 @@ class BrowseResults:
 
     @cached_property
     def page(self):
-        providers = with_card_data(filtered_providers(self.filters, self.sort))
+        providers = filtered_providers(self.filters, self.sort).with_card_data()
         page = Paginator(providers, PAGE_SIZE).get_page(self.page_number)
         page.object_list = attach_recent_issue_counts(page.object_list)
         return page
@@ -343,26 +322,11 @@ class ProviderDetail:
         ).order_by("-created_at")[:ISSUE_REPORTS_SHOWN]
 
 
-def _recent_issue_count():
-    """The provider's approved issue reports of the last 30 days, as a subquery."""
-    since = timezone.now() - timedelta(days=RECENT_ISSUE_DAYS)
-    reports = IssueReport.objects.filter(
-        provider=OuterRef("pk"), status=Moderation.APPROVED, created_at__gte=since
-    )
-    return Subquery(
-        reports.order_by().values("provider").annotate(n=Count("pk")).values("n"),
-        output_field=IntegerField(),
-    )
-
-
 def _detail_context(request, provider_id, **overrides):
     # The recent issue count is eager and part of the cached lists' key (the 30-day window
     # moves with the clock); one query with the provider rather than a second one.
     provider = get_object_or_404(
-        Provider.objects.published().annotate(
-            recent_issue_count=Coalesce(_recent_issue_count(), 0)
-        ),
-        provider_id=provider_id,
+        Provider.objects.published().with_recent_issue_count(), provider_id=provider_id
     )
     context = {
         "provider": provider,
@@ -510,11 +474,10 @@ class Comparison:
     def providers(self):
         found = {
             p.provider_id: p
-            for p in with_card_data(
-                Provider.objects.published()
-                .filter(provider_id__in=self.ids)
-                .prefetch_related("recommended_for")
-            )
+            for p in Provider.objects.published()
+            .filter(provider_id__in=self.ids)
+            .with_card_data()
+            .prefetch_related("recommended_for")
         }
         providers = attach_recent_issue_counts(found[i] for i in self.ids if i in found)
         if len(providers) > 1:

@@ -23,7 +23,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.db import transaction
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -35,7 +34,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
 
-from registry.models import MAX_SETUP_MINUTES, Moderation, ProTip, Provider, cache_version
+from registry.models import MAX_SETUP_MINUTES, Moderation, Provider, cache_version
 from registry.secrets import mask_key
 from registry.services import (
     InvalidSubmissionError,
@@ -233,17 +232,8 @@ def matching_providers(filters):
     return list(
         providers.with_recent_issue_count()
         .order_by("-trust_score", "provider_name")
-        .prefetch_related(
-            "caution_flags",
-            "recommended_for",
-            Prefetch(
-                "pro_tips",
-                queryset=ProTip.objects.filter(status=Moderation.APPROVED).order_by(
-                    "position", "pk"
-                )[:1],
-                to_attr="approved_tips",  # read by the card's top_pro_tip filter
-            ),
-        )
+        .with_card_data()
+        .prefetch_related("recommended_for")
     )
 
 

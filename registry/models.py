@@ -6,8 +6,8 @@ from functools import cached_property
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import connections, models
-from django.db.models import Case, Count, F, FloatField, Q, When
-from django.db.models.functions import Cast
+from django.db.models import Case, Count, F, FloatField, OuterRef, Q, Subquery, When
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from . import scoring
@@ -142,15 +142,26 @@ class ProviderQuerySet(models.QuerySet):
         )
 
     def with_recent_issue_count(self):
+        """`recent_issue_count`: approved issue reports of the last 30 days (read by
+        Provider.has_recent_issues). A correlated subquery rather than a join, so it stays
+        right next to other multi-valued joins (filtering by audience, say)."""
         since = timezone.now() - timedelta(days=RECENT_ISSUE_DAYS)
+        reports = IssueReport.objects.filter(
+            provider=OuterRef("pk"), status=Moderation.APPROVED, created_at__gte=since
+        )
+        count = reports.order_by().values("provider").annotate(n=Count("pk")).values("n")
         return self.annotate(
-            recent_issue_count=Count(
-                "issue_reports",
-                filter=Q(
-                    issue_reports__status=Moderation.APPROVED,
-                    issue_reports__created_at__gte=since,
-                ),
-            )
+            recent_issue_count=Coalesce(Subquery(count, output_field=models.IntegerField()), 0)
+        )
+
+    def with_card_data(self):
+        """Prefetch what a provider card shows, so a page of cards is a fixed number of
+        queries. The top tip is a sliced prefetch (one window-function query), so it
+        fetches one tip per provider however many tips the community sends in."""
+        top_tip = ProTip.objects.filter(status=Moderation.APPROVED).order_by("position", "pk")
+        return self.prefetch_related(
+            "caution_flags",
+            models.Prefetch("pro_tips", queryset=top_tip[:1], to_attr="approved_tips"),
         )
 
     def with_sort_fields(self):
