@@ -125,7 +125,7 @@ def _create_once(model, **fields):
 def _count_against_daily_cap(voter_key):
     """One more submission for this voter today, unless that would pass the cap.
 
-    The conditional UPDATE is atomic in the database, so concurrent requests cannot
+    The conditional upsert below is one atomic statement, so concurrent requests cannot
     both take the last slot. Must run inside the submission's transaction, so a refused
     or failed submission uses up nothing.
     """
@@ -186,7 +186,7 @@ def record_user_signup(
             counters["setup_minutes_sum"] = F("setup_minutes_sum") + setup_time_minutes
             counters["setup_minutes_count"] = F("setup_minutes_count") + 1
         if felt_difficulty is not None:
-            counters["felt_difficulty_sum"] = F("felt_difficulty_sum") + int(felt_difficulty)
+            counters["felt_difficulty_sum"] = F("felt_difficulty_sum") + felt_difficulty
             counters["felt_difficulty_count"] = F("felt_difficulty_count") + 1
         # With the version bump: the pages' cached fragments are stale now.
         Provider.objects.filter(pk=pk).bump_version(**counters)
