@@ -5,12 +5,10 @@ partial (`"page.html#name"`); a history-restore request always gets the whole pa
 Writes go through registry.services with the visitor's anonymous voter key.
 """
 
-import hashlib
 from datetime import timedelta
 from functools import cached_property
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import (
     Count,
@@ -19,7 +17,7 @@ from django.db.models import (
     Q,
     prefetch_related_objects,
 )
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -53,6 +51,7 @@ from .forms import (
     TipForm,
     add_service_error,
 )
+from .page_cache import CSRF_SLOT, cached_page
 from .templatetags.registry_widgets import provider_stats_context
 
 PAGE_SIZE = 24
@@ -102,47 +101,6 @@ def _respond(request, template, partial, context, status=200):
     )
     # The same URL answers with a fragment or a page: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-# Stands for the visitor's CSRF token in a cached page; each response gets its own token.
-CSRF_SLOT = "csrf-slot-3f9c1e7a"
-
-
-def _whole_page(request, version, view, *, with_csrf_token=False):
-    """A GET page cached whole by the registry version, the htmx headers and the full path.
-
-    The cached bytes are the same for every visitor: no CSP nonce, no message, and no CSRF
-    token. A page with POST forms (`with_csrf_token`) is rendered with CSRF_SLOT in place
-    of the token, which each response then replaces with the visitor's own.
-
-    Only the view's own headers are kept (content type, Vary, HX-Push-Url): the middleware
-    adds the security headers (and the CSRF cookie) to a cached response as to a fresh one.
-    A response that used a per-visitor value, or a visitor with a pending message, is
-    served fresh."""
-    if len(messages.get_messages(request)):
-        return view({})
-    htmx = request.htmx
-    key = (
-        "whole-page:"
-        + hashlib.md5(  # noqa: S324 (a cache key, not security)
-            f"{version}|{bool(htmx)}|{bool(htmx and htmx.history_restore_request)}|"
-            f"{request.get_full_path()}".encode()
-        ).hexdigest()
-    )
-    cached = cache.get(key)
-    if cached is None:
-        response = view({"csrf_token": CSRF_SLOT} if with_csrf_token else {}).render()
-        per_visitor = getattr(request, "_csp_nonce", None) or request.META.get(
-            "CSRF_COOKIE_NEEDS_UPDATE"
-        )
-        if not per_visitor and not response.cookies:
-            cache.set(key, (response.status_code, dict(response.items()), response.content))
-    else:
-        status, headers, content = cached
-        response = HttpResponse(content, status=status, headers=headers)
-    if with_csrf_token:
-        response.content = response.content.replace(CSRF_SLOT.encode(), get_token(request).encode())
     return response
 
 
@@ -229,7 +187,7 @@ class BrowseResults:
 @require_GET
 def browse(request):
     version = cache_version()
-    return _whole_page(request, version, lambda extra: _browse(request, version))
+    return cached_page(request, version, lambda: _browse(request, version))
 
 
 def _browse(request, version):
@@ -346,11 +304,12 @@ def _detail_context(request, provider_id, **overrides):
 
 @require_GET
 def provider_detail(request, provider_id):
-    def render(extra):
-        context = _detail_context(request, provider_id, **extra)
+    def render():
+        context = _detail_context(request, provider_id, csrf_token=CSRF_SLOT)
         return _respond(request, "onboarding/provider_detail.html", "content", context)
 
-    return _whole_page(request, cache_version(), render, with_csrf_token=True)
+    slots = {CSRF_SLOT: lambda: get_token(request)}
+    return cached_page(request, cache_version(), render, slots=slots)
 
 
 def _community_post(request, provider_id, *, form_class, form_key, partial, submit, thanks):
@@ -502,7 +461,7 @@ class Comparison:
 @require_GET
 def compare(request):
     version = cache_version()
-    return _whole_page(request, version, lambda extra: _compare(request, version))
+    return cached_page(request, version, lambda: _compare(request, version))
 
 
 def _compare(request, version):

@@ -17,7 +17,6 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from functools import cached_property
 
 from django.conf import settings
 from django.contrib import messages
@@ -44,6 +43,7 @@ from registry.services import (
 )
 from registry.voters import voter_key_for
 
+from .page_cache import cached_page
 from .wizard_forms import ApiKeyForm, ProviderFilterForm, RateExperienceForm
 
 logger = logging.getLogger(__name__)
@@ -82,8 +82,15 @@ SERVICE_FIELDS = {
 # --- state carried in the URL ----------------------------------------------------------
 
 
+# "." rather than the default ":" between time and signature: every character of the token
+# is then URL-safe, so it reads the same in a link, a hidden input and a header, and a
+# cached step 1 can hold START_SLOT in its place.
+START_SIGNER = signing.Signer(salt=START_SALT, sep=".")
+START_SLOT = "wizard-start-slot-5b0d2e"
+
+
 def sign_start(epoch_seconds):
-    return signing.Signer(salt=START_SALT).sign(str(int(epoch_seconds)))
+    return START_SIGNER.sign(str(int(epoch_seconds)))
 
 
 def read_start(token):
@@ -91,7 +98,7 @@ def read_start(token):
     if not token:
         return None
     try:
-        value = int(signing.Signer(salt=START_SALT).unsign(token))
+        value = int(START_SIGNER.unsign(token))
     except (signing.BadSignature, ValueError):
         return None
     return value if value <= time.time() + 60 else None
@@ -255,18 +262,6 @@ def relax_advice(filters):
     ]
 
 
-class FilterMatches:
-    """Step 1's match count, computed only when the template renders it: while the
-    filter fields and count are cached for this registry version and query, not at all."""
-
-    def __init__(self, filters):
-        self.filters = filters
-
-    @cached_property
-    def count(self):
-        return count_matches(self.filters) if self.filters.is_valid() else None
-
-
 def chosen_provider(state):
     if not state.provider_id:
         return None
@@ -320,6 +315,23 @@ def filter_step(request, state, notice=""):
         # The clock for the setup time starts here, at step 1.
         state.start_token = sign_start(time.time())
         state.started = read_start(state.start_token)
+    if notice or not state.filters.is_valid():
+        return render_filter_step(request, state, notice)
+    # With valid filters and no notice the step is the same for everyone with this query,
+    # but for the start time: cached whole with START_SLOT standing in for it.
+    start_token, state.start_token = state.start_token, START_SLOT
+    query = request.GET.copy()
+    query.pop("t", None)
+    return cached_page(
+        request,
+        cache_version(),
+        lambda: render_filter_step(request, state, notice),
+        slots={START_SLOT: lambda: start_token},
+        path=f"{request.path}?{query.urlencode()}",
+    )
+
+
+def render_filter_step(request, state, notice):
     filters = state.filters
     return render_step(
         request,
@@ -327,11 +339,7 @@ def filter_step(request, state, notice=""):
         1,
         {
             "filter_form": filters,
-            "matches": FilterMatches(filters),
-            # The fields and count render the same for everyone with this query, until
-            # the registry changes (the audience choices and the count come from it).
-            "cache_version": cache_version(),
-            "filter_key": [filters.data[name] for name in ProviderFilterForm.FIELDS],
+            "match_count": count_matches(filters) if filters.is_valid() else None,
             "notice": notice,
             "hidden_state": state.hidden(without=ProviderFilterForm.FIELDS),
         },

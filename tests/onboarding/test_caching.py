@@ -6,11 +6,13 @@ at once. The per-process cache is cleared around each test, as a fresh worker wo
 """
 
 import re
+import time
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
+from onboarding.wizard import START_SLOT, read_start, sign_start
 from registry.models import Audience, IssueCategory, Moderation, Provider, Review
 from registry.services import add_feedback, record_user_signup, report_issue
 
@@ -308,6 +310,27 @@ def test_wizard_step_1_keeps_each_visits_own_start_token(client, providers):
     )
     assert running == first
     assert "Cost" in client.get("/setup/1/").text  # the cached fields are still there
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
+def test_cached_wizard_step_1_puts_in_each_visitors_own_start_time(
+    client, providers, headers, django_assert_num_queries
+):
+    earlier, later = sign_start(time.time() - 600), sign_start(time.time() - 60)
+    client.get(f"/setup/1/?free=0&t={earlier}", headers=headers)
+    for mine, theirs in [(later, earlier), (earlier, later)]:
+        with django_assert_num_queries(1):  # the registry version: served from the cache
+            response = client.get(f"/setup/1/?free=0&t={mine}", headers=headers)
+        page = response.text
+        # In the hidden field and every link to steps 1 to 3, never anyone else's.
+        assert page.count(f"t={mine}") >= 3
+        assert f'name="t" value="{mine}"' in page
+        assert theirs not in page and START_SLOT not in page
+        if headers:
+            assert response["HX-Push-Url"] == f"/setup/1/?free=0&t={mine}"
+    # Without a start time, each visit gets a fresh, valid one.
+    token = re.search(r'name="t" value="([^"]+)"', client.get("/setup/1/?free=0").text).group(1)
+    assert read_start(token) is not None
 
 
 @pytest.mark.parametrize(

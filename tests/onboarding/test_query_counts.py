@@ -183,9 +183,9 @@ def test_stats_poll_queries_do_not_grow(client, registry, django_assert_num_quer
     assert again.status_code == 304
 
 
-# Wizard step 1: the start token is signed afresh, but the filter fields and the match
-# count are cached by registry version and query: version, audience choices and count on a
-# miss, the version alone on a hit. A chosen audience adds its validation query.
+# Wizard step 1 is cached whole by registry version and query (the start token is put in
+# per response): version, audience choices and count on a miss, the version alone on a
+# hit. A chosen audience adds its validation query.
 WIZARD_STEP_1_QUERIES = 3
 WIZARD_STEP_1_CACHED = 1
 # Steps 2 and 3: the matches, their cautions, audiences and top tips.
