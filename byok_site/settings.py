@@ -144,7 +144,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
+# English only: no translation machinery on every number and string a template renders.
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"

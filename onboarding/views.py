@@ -252,7 +252,16 @@ class ProviderDetail:
         self._provider = provider
 
     @cached_property
+    def recent_issue_count(self):
+        """Part of the cached lists' key: the 30-day window moves with the clock."""
+        since = timezone.now() - timedelta(days=RECENT_ISSUE_DAYS)
+        return IssueReport.objects.filter(
+            provider=self._provider, status=Moderation.APPROVED, created_at__gte=since
+        ).count()
+
+    @cached_property
     def provider(self):
+        self._provider.recent_issue_count = self.recent_issue_count
         prefetch_related_objects(
             [self._provider],
             "setup_steps",
@@ -281,11 +290,7 @@ class ProviderDetail:
 
 
 def _detail_context(request, provider_id, **overrides):
-    # The recent issue count is eager and part of the cached lists' key (the 30-day window
-    # moves with the clock); one query with the provider rather than a second one.
-    provider = get_object_or_404(
-        Provider.objects.published().with_recent_issue_count(), provider_id=provider_id
-    )
+    provider = get_object_or_404(Provider.objects.published(), provider_id=provider_id)
     context = {
         "provider": provider,
         "detail": ProviderDetail(provider),

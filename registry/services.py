@@ -112,10 +112,12 @@ def _clean_int(field, value, low, high):
 
 
 def _create_once(model, **fields):
-    """Insert an event row; the per-voter-per-day constraint turns a repeat into an error."""
+    """Insert an event row; the per-voter-per-day constraint turns a repeat into an error.
+
+    No savepoint of its own: the error leaves the caller's atomic block, which rolls the
+    whole submission back (the cap's count included), on PostgreSQL as on SQLite."""
     try:
-        with transaction.atomic():  # savepoint, so PostgreSQL can carry on after the error
-            return model.objects.create(**fields)
+        return model.objects.create(**fields)
     except IntegrityError as error:
         if fields.get("voter_key"):
             raise AlreadySubmittedError() from error
@@ -152,6 +154,21 @@ def _count_against_daily_cap(voter_key):
         raise DailyLimitError()
 
 
+def _count_event(pk, provider_id, voter_key, counters, event_model, **event_fields):
+    """The write of a setup report or a rating, inside the caller's transaction: the
+    daily cap, the counters (one F() update, with the version bump that makes cached pages
+    stale) and the event row.
+
+    The caller looks the provider up before the transaction begins: on SQLite, BEGIN
+    IMMEDIATE takes the database's write lock, so only writes should run under it. The
+    UPDATE checks again that the provider is still published; the event row comes last,
+    so its unique constraint is the only IntegrityError it can meet."""
+    _count_against_daily_cap(voter_key)
+    if not Provider.objects.filter(pk=pk, is_published=True).bump_version(**counters):
+        raise UnknownProviderError(provider_id)
+    _create_once(event_model, provider_id=pk, voter_key=voter_key, **event_fields)
+
+
 def record_user_signup(
     provider_id, success, setup_time_minutes=None, *, felt_difficulty=None, voter_key=""
 ):
@@ -164,52 +181,48 @@ def record_user_signup(
         # Difficulty members are ints; "x", 2.5 or True are refused rather than coerced.
         _clean_int("felt_difficulty", felt_difficulty, Difficulty.EASY, Difficulty.EXPERT)
         felt_difficulty = int(felt_difficulty)
+    counters = {
+        "total_users": F("total_users") + 1,
+        "setup_reports": F("setup_reports") + 1,
+    }
+    if success:
+        counters["active_users"] = F("active_users") + 1
+        counters["setup_successes"] = F("setup_successes") + 1
+    if setup_time_minutes is not None:
+        counters["setup_minutes_sum"] = F("setup_minutes_sum") + setup_time_minutes
+        counters["setup_minutes_count"] = F("setup_minutes_count") + 1
+    if felt_difficulty is not None:
+        counters["felt_difficulty_sum"] = F("felt_difficulty_sum") + felt_difficulty
+        counters["felt_difficulty_count"] = F("felt_difficulty_count") + 1
+    pk = _provider_pk(provider_id)
     with transaction.atomic():
-        pk = _provider_pk(provider_id)
-        _count_against_daily_cap(voter_key)
-        _create_once(
+        _count_event(
+            pk,
+            provider_id,
+            voter_key,
+            counters,
             SetupReport,
-            provider_id=pk,
             success=success,
             minutes=setup_time_minutes,
             felt_difficulty=felt_difficulty,
-            voter_key=voter_key,
         )
-        counters = {
-            "total_users": F("total_users") + 1,
-            "setup_reports": F("setup_reports") + 1,
-        }
-        if success:
-            counters["active_users"] = F("active_users") + 1
-            counters["setup_successes"] = F("setup_successes") + 1
-        if setup_time_minutes is not None:
-            counters["setup_minutes_sum"] = F("setup_minutes_sum") + setup_time_minutes
-            counters["setup_minutes_count"] = F("setup_minutes_count") + 1
-        if felt_difficulty is not None:
-            counters["felt_difficulty_sum"] = F("felt_difficulty_sum") + felt_difficulty
-            counters["felt_difficulty_count"] = F("felt_difficulty_count") + 1
-        # With the version bump: the pages' cached fragments are stale now.
-        Provider.objects.filter(pk=pk).bump_version(**counters)
 
 
 def add_feedback(provider_id, rating, comment=None, *, voter_key=""):
     """One star rating, with an optional comment that waits for moderation."""
     _clean_int("rating", rating, 1, 5)
     comment = _clean_text("comment", comment, COMMENT_MAX, required=False)
+    counters = {
+        "ratings_count": F("ratings_count") + 1,
+        "ratings_sum": F("ratings_sum") + rating,
+    }
+    if rating >= 4:
+        counters["positive_reviews"] = F("positive_reviews") + 1
+    elif rating <= 2:
+        counters["negative_reviews"] = F("negative_reviews") + 1
+    pk = _provider_pk(provider_id)
     with transaction.atomic():
-        pk = _provider_pk(provider_id)
-        _count_against_daily_cap(voter_key)
-        _create_once(Rating, provider_id=pk, stars=rating, voter_key=voter_key)
-        counters = {
-            "ratings_count": F("ratings_count") + 1,
-            "ratings_sum": F("ratings_sum") + rating,
-        }
-        if rating >= 4:
-            counters["positive_reviews"] = F("positive_reviews") + 1
-        elif rating <= 2:
-            counters["negative_reviews"] = F("negative_reviews") + 1
-        # With the version bump: the pages' cached fragments are stale now.
-        Provider.objects.filter(pk=pk).bump_version(**counters)
+        _count_event(pk, provider_id, voter_key, counters, Rating, stars=rating)
         if comment:
             Review.objects.create(provider_id=pk, rating=rating, text=comment, voter_key=voter_key)
 

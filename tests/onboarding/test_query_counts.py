@@ -33,9 +33,10 @@ from registry.models import (
 # page rows, caution flags, top tips, recent issue counts.
 BROWSE_QUERIES = 9
 BROWSE_CACHED = 1  # the registry version: the whole page is cached
-# Provider page: registry version, provider with its recent issue count, steps, cautions,
-# issues, audiences, tips, reviews, issue reports.
-PROVIDER_PAGE_QUERIES = 9
+# Provider page: registry version, provider, its recent issue count, steps, cautions,
+# issues, audiences, tips, reviews, issue reports. (The count is its own query so the
+# form posts, which render only their partial, need not build it.)
+PROVIDER_PAGE_QUERIES = 10
 PROVIDER_PAGE_CACHED = 1  # the registry version: the whole page is cached
 # Compare: which ids exist, registry version, providers, cautions, top tips, audiences,
 # recent issue counts, addable list.

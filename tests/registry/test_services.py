@@ -1,6 +1,8 @@
 """registry.services: the seed's Python API and the counter rules of DESIGN.md."""
 
 import pytest
+from django.db import transaction
+from django.db.models import F
 
 from registry.models import (
     Difficulty,
@@ -22,6 +24,7 @@ from registry.services import (
     RegistryError,
     SubmissionLimitError,
     UnknownProviderError,
+    _count_event,
     add_feedback,
     get_recommended_providers,
     get_registry,
@@ -204,6 +207,18 @@ def test_unpublished_provider_is_unknown(make_provider, unchanged):
     make_provider("hidden", is_published=False)
     with unchanged, pytest.raises(UnknownProviderError):
         add_feedback("hidden", 5)
+
+
+def test_a_provider_unpublished_after_the_lookup_counts_nothing(make_provider, unchanged):
+    # add_feedback and record_user_signup look the provider up before their transaction
+    # (outside SQLite's write lock). A maintainer may unpublish it in between: the counter
+    # UPDATE checks again, and the whole submission, the daily cap's count included, is
+    # rolled back.
+    hidden = make_provider("hidden", is_published=False)
+    counters = {"ratings_count": F("ratings_count") + 1}
+    with unchanged, pytest.raises(UnknownProviderError), transaction.atomic():
+        _count_event(hidden.pk, "hidden", "voter-1", counters, Rating, stars=5)
+    assert not VoterDay.objects.exists()
 
 
 @pytest.mark.parametrize("rating", [0, 6, -1, 3.5, 5.0, "5", "x", None, True, False, [5]])
