@@ -116,7 +116,7 @@ SORT_ORDERS = {
 
 def filtered_providers(filters, sort="trust"):
     """Published providers matching the browse filters, in the chosen order."""
-    providers = Provider.objects.published().with_trust_score()
+    providers = Provider.objects.published()
     if filters.get("q"):
         q = filters["q"].strip()
         providers = providers.filter(Q(provider_name__icontains=q) | Q(provider_id__icontains=q))

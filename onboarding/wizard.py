@@ -235,7 +235,7 @@ def go_to_step(request, state, step, message, level=messages.INFO):
 def matching_providers(filters):
     """The matches, with what the shared provider card and compare table show prefetched,
     so steps 2 and 3 cost a fixed number of queries however many providers match."""
-    providers = filters.apply(Provider.objects.published().with_trust_score())
+    providers = filters.apply(Provider.objects.published())
     return list(
         providers.with_recent_issue_count()
         .order_by("-trust_score", "provider_name")
@@ -245,13 +245,8 @@ def matching_providers(filters):
 
 
 def count_matches(filters):
-    """How many published providers the valid filters match. The trust-score expression
-    is only built when a minimum trust score filters on it: building it costs more than
-    running the COUNT."""
-    providers = Provider.objects.published()
-    if filters.cleaned_data.get("min_trust") is not None:
-        providers = providers.with_trust_score()
-    return filters.apply(providers).count()
+    """How many published providers the valid filters match."""
+    return filters.apply(Provider.objects.published()).count()
 
 
 def relax_advice(filters):
@@ -265,12 +260,7 @@ def relax_advice(filters):
 def chosen_provider(state):
     if not state.provider_id:
         return None
-    return (
-        Provider.objects.published()
-        .with_trust_score()
-        .filter(provider_id=state.provider_id)
-        .first()
-    )
+    return Provider.objects.published().filter(provider_id=state.provider_id).first()
 
 
 # --- views -----------------------------------------------------------------------------

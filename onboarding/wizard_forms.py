@@ -74,7 +74,7 @@ class ProviderFilterForm(forms.Form):
         super().__init__(data)
 
     def apply(self, providers):
-        """Narrow a provider queryset (annotated with trust_score) to the valid filters."""
+        """Narrow a provider queryset to the valid filters."""
         filters = self.cleaned_data
         if filters.get("free") != FREE_OR_PAID:
             providers = providers.filter(has_free_tier=True)

@@ -110,7 +110,6 @@ class ProviderAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .with_trust_score()
             .annotate(
                 pending_tips=Count(
                     "pro_tips", filter=Q(pro_tips__status=Moderation.PENDING), distinct=True

@@ -136,10 +136,9 @@ class ProviderQuerySet(models.QuerySet):
     def published(self):
         return self.filter(is_published=True)
 
-    def with_trust_score(self):
-        return self.annotate(trust_score=scoring.trust_score_expression()).annotate(
-            status_value=scoring.status_expression("trust_score")
-        )
+    def with_status(self):
+        """`status_value`: Provider.status as a database expression, to filter on."""
+        return self.annotate(status_value=scoring.status_expression("trust_score"))
 
     def with_recent_issue_count(self):
         """`recent_issue_count`: approved issue reports of the last 30 days (read by
@@ -183,7 +182,7 @@ class ProviderQuerySet(models.QuerySet):
 
     def recommended(self, free_only=True, min_trust_score=70.0, difficulty_max=None):
         """The seed's get_recommended_providers() as a chainable queryset."""
-        providers = self.published().with_trust_score()
+        providers = self.published().with_status()
         if free_only:
             providers = providers.filter(has_free_tier=True)
         if difficulty_max is not None:
@@ -261,6 +260,16 @@ class Provider(models.Model):
     # registry.services' counter updates and admin edits. Part of the cache keys.
     version = models.PositiveBigIntegerField(default=0, editable=False)
 
+    # The SQL twin of scoring.trust_score(), kept by the database: every write of the
+    # counters recomputes it, so lists filter and sort on an indexed column instead of
+    # computing the expression for every provider in every query. After save() an
+    # instance's value is stale until reloaded; get_trust_score() is always current.
+    trust_score = models.GeneratedField(
+        expression=scoring.trust_score_expression(),
+        output_field=models.FloatField(),
+        db_persist=True,
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -272,6 +281,7 @@ class Provider(models.Model):
             # cache_version() reads only this index; the name orders lists and ties.
             models.Index(fields=["updated_at", "version"], name="provider_cache_version"),
             models.Index(fields=["is_published", "provider_name"], name="provider_by_name"),
+            models.Index(fields=["-trust_score", "provider_name"], name="provider_by_trust"),
         ]
         # Each message names the counters it is about: the import shows it to the user.
         constraints = [

@@ -298,7 +298,7 @@ class Registry:
     suggest_provider = staticmethod(suggest_provider)
 
     def providers(self):
-        return list(Provider.objects.published().with_trust_score().order_by("-trust_score"))
+        return list(Provider.objects.published().order_by("-trust_score"))
 
     def get_provider(self, provider_id):
         try:

@@ -171,7 +171,7 @@ def test_seed_four_show_the_seeds_figures(default_providers, provider_id):
     assert p.is_confident
     assert p.status == seed["category"]
     assert p.get_trust_score() == seed["computed"]
-    annotated = Provider.objects.with_trust_score().get(pk=p.pk)
+    annotated = Provider.objects.with_status().get(pk=p.pk)
     assert annotated.trust_score == seed["computed"]
     assert annotated.status_value == seed["category"]
 

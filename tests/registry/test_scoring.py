@@ -305,11 +305,12 @@ PINS = st.sampled_from(["", *(s.value for s in Status if s != Status.NEW)])
 @hypothesis_settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-def test_annotation_agrees_with_the_pure_function(provider, counters, pin):
+def test_the_sql_twin_agrees_with_the_pure_function(provider, counters, pin):
     Provider.objects.filter(pk=provider.pk).update(
         **counters, status_pin=pin, status_pin_reason="Reason" if pin else ""
     )
-    annotated = Provider.objects.with_trust_score().get(pk=provider.pk)
+    # trust_score is the generated column: the database computed it from these counters.
+    annotated = Provider.objects.with_status().get(pk=provider.pk)
 
     expected = trust_score(**score_inputs(counters)).total
     assert annotated.trust_score == pytest.approx(expected, abs=1e-9)  # same rounding: exact
@@ -324,19 +325,17 @@ def test_annotation_agrees_with_the_pure_function(provider, counters, pin):
     )
 
 
-def test_annotation_filters_and_sorts_like_python(make_provider):
+def test_the_stored_score_filters_and_sorts_like_python(make_provider):
     make_provider("low", ratings_count=10, ratings_sum=10, setup_reports=20)
     make_provider("high", **OPENROUTER, total_users=1000)
     make_provider("empty")
 
-    providers = list(Provider.objects.with_trust_score().order_by("-trust_score"))
+    providers = list(Provider.objects.order_by("-trust_score"))
     assert [p.provider_id for p in providers] == ["high", "low", "empty"]
     assert [p.trust_score for p in providers] == [p.get_trust_score() for p in providers]
     assert [p.trust_score for p in providers] == [92.3, 6.0, 0.0]
     assert list(
-        Provider.objects.with_trust_score()
-        .filter(trust_score__gte=92.3)
-        .values_list("provider_id", flat=True)
+        Provider.objects.filter(trust_score__gte=92.3).values_list("provider_id", flat=True)
     ) == ["high"]
 
 

@@ -10,11 +10,7 @@ class Command(BaseCommand):
     help = "Print every provider with its trust score, best first (the seed's registry test)."
 
     def handle(self, *args, **options):
-        providers = (
-            Provider.objects.published()
-            .with_trust_score()
-            .order_by("-trust_score", "provider_name")
-        )
+        providers = Provider.objects.published().order_by("-trust_score", "provider_name")
         rows = [
             (
                 p.provider_name,
