@@ -6,8 +6,9 @@
 `trust_score()` is the reference. `trust_score_expression()` is the same arithmetic in
 the same order as a database expression: Provider.trust_score is a generated column of it,
 which the database recomputes on every counter write, so lists filter and sort on an
-indexed column. A hypothesis test holds the two together. Rounding is half-up (floor(x*10 + 0.5)/10) in
-both, because SQL ROUND differs between engines and Python's round() is half-to-even.
+indexed column. A hypothesis test holds the two together. Rounding is half-up
+(floor(x*10 + 0.5)/10) in both, because SQL ROUND differs between engines and Python's
+round() is half-to-even.
 """
 
 import math
