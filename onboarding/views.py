@@ -5,7 +5,6 @@ partial (`"page.html#name"`); a history-restore request always gets the whole pa
 Writes go through registry.services with the visitor's anonymous voter key.
 """
 
-from datetime import timedelta
 from functools import cached_property
 
 from django.contrib import messages
@@ -22,7 +21,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import quote_etag
@@ -31,7 +29,6 @@ from django_htmx.http import push_url
 
 from registry import services
 from registry.models import (
-    RECENT_ISSUE_DAYS,
     IssueReport,
     Moderation,
     ProTip,
@@ -72,13 +69,9 @@ def attach_recent_issue_counts(providers):
     providers = list(providers)
     if not providers:
         return providers
-    since = timezone.now() - timedelta(days=RECENT_ISSUE_DAYS)
     counts = dict(
-        IssueReport.objects.filter(
-            provider__in=[p.pk for p in providers],
-            status=Moderation.APPROVED,
-            created_at__gte=since,
-        )
+        IssueReport.objects.recent_approved()
+        .filter(provider__in=[p.pk for p in providers])
         .order_by()
         .values("provider")
         .annotate(n=Count("pk"))
@@ -254,10 +247,7 @@ class ProviderDetail:
     @cached_property
     def recent_issue_count(self):
         """Part of the cached lists' key: the 30-day window moves with the clock."""
-        since = timezone.now() - timedelta(days=RECENT_ISSUE_DAYS)
-        return IssueReport.objects.filter(
-            provider=self._provider, status=Moderation.APPROVED, created_at__gte=since
-        ).count()
+        return IssueReport.objects.recent_approved().filter(provider=self._provider).count()
 
     @cached_property
     def provider(self):

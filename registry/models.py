@@ -144,10 +144,7 @@ class ProviderQuerySet(models.QuerySet):
         """`recent_issue_count`: approved issue reports of the last 30 days (read by
         Provider.has_recent_issues). A correlated subquery rather than a join, so it stays
         right next to other multi-valued joins (filtering by audience, say)."""
-        since = timezone.now() - timedelta(days=RECENT_ISSUE_DAYS)
-        reports = IssueReport.objects.filter(
-            provider=OuterRef("pk"), status=Moderation.APPROVED, created_at__gte=since
-        )
+        reports = IssueReport.objects.recent_approved().filter(provider=OuterRef("pk"))
         count = reports.order_by().values("provider").annotate(n=Count("pk")).values("n")
         return self.annotate(
             recent_issue_count=Coalesce(Subquery(count, output_field=models.IntegerField()), 0)
@@ -524,11 +521,21 @@ class ProviderLink(models.TextChoices):
     DOCS = "docs", "Docs link"
 
 
+class IssueReportQuerySet(models.QuerySet):
+    def recent_approved(self):
+        """Approved reports of the last RECENT_ISSUE_DAYS days: what the "issues reported"
+        caution counts, wherever a page shows it."""
+        since = timezone.now() - timedelta(days=RECENT_ISSUE_DAYS)
+        return self.filter(status=Moderation.APPROVED, created_at__gte=since)
+
+
 class IssueReport(Submission):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="issue_reports")
     category = models.CharField(max_length=20, choices=IssueCategory.choices)
     broken_link = models.CharField(max_length=10, choices=ProviderLink.choices, blank=True)
     details = models.TextField(max_length=2000)
+
+    objects = IssueReportQuerySet.as_manager()
 
     class Meta(Submission.Meta):
         # The recent-issues caution (count in the last 30 days) and the newest reports.
