@@ -82,15 +82,19 @@ SERVICE_FIELDS = {
 # --- state carried in the URL ----------------------------------------------------------
 
 
-# "." rather than the default ":" between time and signature: every character of the token
-# is then URL-safe, so it reads the same in a link, a hidden input and a header, and a
-# cached step 1 can hold START_SLOT in its place.
-START_SIGNER = signing.Signer(salt=START_SALT, sep=".")
 START_SLOT = "wizard-start-slot-5b0d2e"
 
 
+def start_signer():
+    # "." rather than the default ":" between time and signature: every character of the
+    # token is then URL-safe, so it reads the same in a link, a hidden input and a header,
+    # and a cached step 1 can hold START_SLOT in its place. Made per call, not at import,
+    # so it signs with the SECRET_KEY in force.
+    return signing.Signer(salt=START_SALT, sep=".")
+
+
 def sign_start(epoch_seconds):
-    return START_SIGNER.sign(str(int(epoch_seconds)))
+    return start_signer().sign(str(int(epoch_seconds)))
 
 
 def read_start(token):
@@ -98,7 +102,7 @@ def read_start(token):
     if not token:
         return None
     try:
-        value = int(START_SIGNER.unsign(token))
+        value = int(start_signer().unsign(token))
     except (signing.BadSignature, ValueError):
         return None
     return value if value <= time.time() + 60 else None
