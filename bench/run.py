@@ -107,20 +107,17 @@ def prepare_database(env, scale):
     manage(env, "migrate", "--noinput", "-v", "0")
     if not env.get("SQLITE_PATH"):
         manage(env, "flush", "--noinput", "-v", "0")
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "datagen.py"), "--scale", scale],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return datagen(env, "--scale", scale)
 
 
 def counts(env):
+    return datagen(env, "--counts")
+
+
+def datagen(env, *args):
+    """Run bench/datagen.py; it prints its result as JSON on the last line."""
     out = subprocess.run(
-        [sys.executable, str(BENCH / "datagen.py"), "--counts"],
+        [sys.executable, str(BENCH / "datagen.py"), *args],
         cwd=ROOT,
         env=env,
         check=True,
