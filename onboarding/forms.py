@@ -5,8 +5,10 @@ authority and its InvalidSubmissionError lands on the field it names (see add_se
 """
 
 from django import forms
+from django.http import QueryDict
+from django.urls import reverse
 
-from registry.models import Audience, Difficulty, IssueCategory, ProviderLink
+from registry.models import Audience, Difficulty, IssueCategory, Provider, ProviderLink
 from registry.secrets import PASTED_KEY_MESSAGE, looks_like_secret
 from registry.services import COMMENT_MAX, REPORT_MAX, SUGGESTION_REASON_MAX, TIP_MAX
 
@@ -89,6 +91,9 @@ class BrowseFilterForm(RefusesPastedKeys):
             "Sort by trust, rating, setup or users; “%(value)s” is not one of them."
         )
 
+    # The ProviderQuerySet.matching() argument of each filter, where its name differs.
+    MATCHING_ARGUMENT = {"min_score": "min_trust"}
+
     def active_filters(self):
         """Cleaned filters that narrow the list (sort and blanks left out)."""
         cleaned = getattr(self, "cleaned_data", {})
@@ -97,6 +102,49 @@ class BrowseFilterForm(RefusesPastedKeys):
             for name, value in cleaned.items()
             if name in self.FILTER_NAMES and value not in (None, "", False)
         }
+
+    def filters(self, *, without=None):
+        """The active filters as ProviderQuerySet.matching() arguments."""
+        return {
+            self.MATCHING_ARGUMENT.get(name, name): value
+            for name, value in self.active_filters().items()
+            if name != without
+        }
+
+    def relax_hints(self):
+        """For an empty result: what each active filter, dropped alone, would bring back,
+        most first. One COUNT per active filter (six at most)."""
+        filters = self.filters()
+        counts = Provider.objects.published().relaxation_counts(filters, filters.keys())
+        hints = [
+            {
+                "label": self.FILTER_NAMES[name],
+                "count": counts[self.MATCHING_ARGUMENT.get(name, name)],
+                "url": self.url(without=name),
+            }
+            for name in self.active_filters()
+        ]
+        hints.sort(key=lambda hint: -hint["count"])
+        return [hint for hint in hints if hint["count"]]
+
+    def url(self, *, without=None):
+        """The browse URL of the filters as sent, less one and the page number."""
+        query = self.data.copy()
+        for name in (without, "page"):
+            query.pop(name, None)
+        encoded = query.urlencode()
+        return reverse("onboarding:browse") + (f"?{encoded}" if encoded else "")
+
+    def canonical_url(self):
+        """The address bar's URL: only the fields that filter, from the form's data (not
+        the request), so a refused pasted key is already blanked."""
+        query = QueryDict(mutable=True)
+        for name, values in self.data.lists():
+            kept = [v for v in values if v.strip() and not (name == "sort" and v == "trust")]
+            if kept:
+                query.setlist(name, kept)
+        encoded = query.urlencode()
+        return reverse("onboarding:browse") + (f"?{encoded}" if encoded else "")
 
 
 def add_service_error(form, error):

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views, wizard
+from . import views
+from .wizard import steps as wizard
 
 app_name = "onboarding"
 
@@ -9,8 +10,8 @@ urlpatterns = [
     path("stats/", views.stats, name="stats"),
     path("providers/<slug:provider_id>/", views.provider_detail, name="provider-detail"),
     path("providers/<slug:provider_id>/rate/", views.rate_provider, name="rate"),
-    path("providers/<slug:provider_id>/tips/", views.share_tip, name="share-tip"),
-    path("providers/<slug:provider_id>/issues/", views.report_issue, name="report-issue"),
+    path("providers/<slug:provider_id>/tips/", views.share_tip, name="tip"),
+    path("providers/<slug:provider_id>/issues/", views.report_issue, name="issue"),
     path("compare/", views.compare, name="compare"),
     path("suggest/", views.suggest_provider, name="suggest"),
     path("setup/", wizard.start, name="setup"),

@@ -17,6 +17,36 @@ from .models import (
     SetupStep,
 )
 from .scoring import Status
+from .versioning import bump_registry_version
+
+
+class MarksPagesStale:
+    """For every ModelAdmin whose objects show on public pages: each admin write path (add,
+    change, inlines and many-to-many, delete, bulk delete, bulk actions, list edits) marks
+    the cached pages stale, in the write's own transaction. Django's changeform and
+    changelist views call save_model, save_related and delete_*; actions return through
+    response_action."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        bump_registry_version()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        bump_registry_version()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        bump_registry_version()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        bump_registry_version()
+
+    def response_action(self, request, queryset):
+        response = super().response_action(request, queryset)
+        bump_registry_version()
+        return response
 
 
 class SetupStepInline(admin.TabularInline):
@@ -47,11 +77,8 @@ class ProTipInline(admin.TabularInline):
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
-PENDING = Q(status=Moderation.PENDING)
-
-
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(MarksPagesStale, admin.ModelAdmin):
     list_display = (
         "provider_name",
         "trust_score_display",
@@ -125,11 +152,6 @@ class ProviderAdmin(admin.ModelAdmin):
             )
         )
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # Inlines (steps, tips, cautions) and audiences show on the pages: render them afresh.
-        Provider.objects.filter(pk=form.instance.pk).bump_version()
-
     @admin.display(description="Trust score", ordering="trust_score")
     def trust_score_display(self, provider):
         return f"{provider.get_trust_score():.1f}"
@@ -162,44 +184,15 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Audience)
-class AudienceAdmin(admin.ModelAdmin):
+class AudienceAdmin(MarksPagesStale, admin.ModelAdmin):
+    """An audience's name shows on its providers' pages and in the browse filters."""
+
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
 
-    # An audience's name shows on its providers' pages and in the browse filters.
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        obj.providers.all().bump_version()
 
-    def delete_model(self, request, obj):
-        providers = list(obj.providers.values_list("pk", flat=True))
-        super().delete_model(request, obj)
-        Provider.objects.filter(pk__in=providers).bump_version()
-
-    def delete_queryset(self, request, queryset):
-        providers = list(
-            Provider.objects.filter(recommended_for__in=queryset).values_list("pk", flat=True)
-        )
-        super().delete_queryset(request, queryset)
-        Provider.objects.filter(pk__in=providers).bump_version()
-
-
-def providers_of(submissions):
-    """The providers whose pages show these submissions (reviews, tips, issue reports)."""
-    if not hasattr(submissions.model, "provider"):
-        return []
-    return list(submissions.values_list("provider", flat=True))
-
-
-def bump_versions(provider_pks):
-    """After approving, rejecting, editing or deleting submissions: their providers' pages
-    (reviews, tips, the recent-issues caution) are rendered afresh. Called after the
-    write, with the providers looked up before it (a status filter may no longer match)."""
-    Provider.objects.filter(pk__in=provider_pks).bump_version()
-
-
-class ModerationAdmin(admin.ModelAdmin):
+class ModerationAdmin(MarksPagesStale, admin.ModelAdmin):
     """Bulk approve/reject, with the number pending shown by the status filter's facets."""
 
     list_filter = ("status",)
@@ -209,9 +202,7 @@ class ModerationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def _moderate(self, request, queryset, status, verb):
-        providers = providers_of(queryset)
         count = queryset.update(status=status)
-        bump_versions(providers)
         self.message_user(
             request,
             ngettext("%(n)d submission %(verb)s.", "%(n)d submissions %(verb)s.", count)
@@ -227,23 +218,8 @@ class ModerationAdmin(admin.ModelAdmin):
     def reject(self, request, queryset):
         self._moderate(request, queryset, Moderation.REJECTED, "rejected")
 
-    def save_model(self, request, obj, form, change):
-        before = providers_of(type(obj).objects.filter(pk=obj.pk))  # if moved to another
-        super().save_model(request, obj, form, change)
-        bump_versions([*before, *providers_of(type(obj).objects.filter(pk=obj.pk))])
-
-    def delete_model(self, request, obj):
-        providers = providers_of(type(obj).objects.filter(pk=obj.pk))
-        super().delete_model(request, obj)
-        bump_versions(providers)
-
-    def delete_queryset(self, request, queryset):
-        providers = providers_of(queryset)
-        super().delete_queryset(request, queryset)
-        bump_versions(providers)
-
     def changelist_view(self, request, extra_context=None):
-        pending = self.get_queryset(request).filter(PENDING).count()
+        pending = self.get_queryset(request).pending().count()
         extra_context = {
             **(extra_context or {}),
             "title": f"{self.model._meta.verbose_name_plural.capitalize()}: {pending} pending",

@@ -32,6 +32,7 @@ from .models import (
     Provider,
     SetupStep,
 )
+from .versioning import bump_registry_version
 
 COUNTER_FIELDS = (
     "total_users",
@@ -409,4 +410,6 @@ def import_registry_data(data, *, only_missing=False):
                 continue
             _save(provider, rows, current)
             (updated if current else created).append(provider.provider_id)
+        if created or updated:
+            bump_registry_version()
     return created, updated, skipped

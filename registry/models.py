@@ -1,12 +1,11 @@
 import re
-import time
 from datetime import timedelta
 from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
-from django.db import connections, models
-from django.db.models import Case, Count, F, FloatField, OuterRef, Q, Subquery, When
+from django.db import models
+from django.db.models import Avg, Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
@@ -58,61 +57,14 @@ def _big(field):
     return Cast(field, models.BigIntegerField())
 
 
-def _per(total, count):
-    return Case(
-        When(
-            **{f"{count.name}__gt": 0}, then=Cast(total, FloatField()) / Cast(count, FloatField())
-        ),
-        output_field=FloatField(),
-    )
-
-
-def cache_version(using="default"):
-    """A string that changes with every write a page can show: part of the keys of cached
-    fragments. Counter updates and admin edits bump a provider's `version` and, in the same
-    transaction, the one-row RegistryVersion; an added, removed or saved provider changes
-    the count or the latest `updated_at`.
-
-    It runs on every page view, so it is one plain query, and O(1) in the number of
-    providers: SQLite counts rows from the b-tree and finds MAX(updated_at) in the
-    provider_cache_version index (a SUM over every provider's version took 140 us at
-    1,000 providers, now ~15 us at any size)."""
-    connection = connections[using]
-    providers = connection.ops.quote_name(Provider._meta.db_table)
-    registry = connection.ops.quote_name(RegistryVersion._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {providers}), "  # noqa: S608
-            f"(SELECT value FROM {registry} WHERE id = 1), "
-            f"(SELECT MAX(updated_at) FROM {providers})"
-        )
-        count, bumps, last = cursor.fetchone()
-    return f"{count}.{bumps or 0}.{last}"
-
-
 class RegistryVersion(models.Model):
-    """One row (id 1): how many times any provider's version was bumped. It moves in the
-    transaction of each bump, so cache_version() reads one row instead of summing the
-    versions of every provider."""
+    """One row (id 1) that every write a public page can show moves forward: cached pages
+    are keyed by it. registry.versioning reads and bumps it; nothing else should."""
 
     value = models.PositiveBigIntegerField(default=0)
 
     def __str__(self):
         return f"registry version {self.value}"
-
-    @staticmethod
-    def bump(using="default"):
-        # An upsert: the row is made by the first bump, and again after a flush. A new row
-        # starts at the clock in microseconds, above any value an earlier row reached, so
-        # a version string (and a cached page keyed by it) never comes back.
-        connection = connections[using]
-        table = connection.ops.quote_name(RegistryVersion._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (id, value) VALUES (1, %s) "  # noqa: S608
-                f"ON CONFLICT (id) DO UPDATE SET value = {table}.value + 1",
-                [time.time_ns() // 1000],
-            )
 
 
 def today():
@@ -133,8 +85,86 @@ class Audience(models.Model):
 
 
 class ProviderQuerySet(models.QuerySet):
+    """Every filter and order a page, the wizard or the Python API applies to providers."""
+
     def published(self):
         return self.filter(is_published=True)
+
+    # --- filters -------------------------------------------------------------------------
+
+    def search(self, text):
+        text = text.strip()
+        return self.filter(Q(provider_name__icontains=text) | Q(provider_id__icontains=text))
+
+    def free_tier(self):
+        return self.filter(has_free_tier=True)
+
+    def instant_approval(self):
+        return self.filter(requires_approval=False)
+
+    def max_difficulty(self, difficulty):
+        return self.filter(difficulty__lte=Difficulty.parse(difficulty))
+
+    def min_trust(self, score):
+        return self.filter(trust_score__gte=score)
+
+    def for_audience(self, audience):
+        """`audience`: an Audience or its slug."""
+        slug = getattr(audience, "slug", audience)
+        return self.filter(recommended_for__slug=slug)
+
+    def matching(
+        self, *, q="", free=False, instant=False, difficulty=None, min_trust=None, audience=None
+    ):
+        """The browse and wizard filters in one call; empty values filter nothing."""
+        providers = self
+        if q and q.strip():
+            providers = providers.search(q)
+        if free:
+            providers = providers.free_tier()
+        if instant:
+            providers = providers.instant_approval()
+        if difficulty is not None:
+            providers = providers.max_difficulty(difficulty)
+        if min_trust is not None:
+            providers = providers.min_trust(min_trust)
+        if audience:
+            providers = providers.for_audience(audience)
+        return providers
+
+    def relaxation_counts(self, filters, names):
+        """For an empty result: how many providers each named filter, dropped alone from
+        `filters` (keyword arguments of matching()), would bring back. One COUNT each."""
+        return {
+            name: self.matching(**{k: v for k, v in filters.items() if k != name}).count()
+            for name in names
+        }
+
+    # --- orders --------------------------------------------------------------------------
+
+    def most_trusted(self):
+        return self.order_by(F("trust_score").desc(), "provider_name")
+
+    def sorted_by(self, sort):
+        """The browse page's orders: "trust" (the default), "rating", "setup", "users".
+        Providers without data for the chosen figure come last."""
+        if sort == "rating":
+            return self.annotate(
+                sort_stars=scoring.ratio("ratings_sum", "ratings_count", default=None)
+            ).order_by(
+                F("sort_stars").desc(nulls_last=True), F("trust_score").desc(), "provider_name"
+            )
+        if sort == "setup":
+            return self.annotate(
+                sort_setup=scoring.ratio("setup_minutes_sum", "setup_minutes_count", default=None)
+            ).order_by(
+                F("sort_setup").asc(nulls_last=True), F("trust_score").desc(), "provider_name"
+            )
+        if sort == "users":
+            return self.order_by(F("active_users").desc(), F("total_users").desc(), "provider_name")
+        return self.most_trusted()
+
+    # --- what pages show -----------------------------------------------------------------
 
     def with_status(self):
         """`status_value`: Provider.status as a database expression, to filter on."""
@@ -143,7 +173,8 @@ class ProviderQuerySet(models.QuerySet):
     def with_recent_issue_count(self):
         """`recent_issue_count`: approved issue reports of the last 30 days (read by
         Provider.has_recent_issues). A correlated subquery rather than a join, so it stays
-        right next to other multi-valued joins (filtering by audience, say)."""
+        right next to other multi-valued joins (filtering by audience, say), and it is
+        computed only for the rows a page fetches."""
         reports = IssueReport.objects.recent_approved().filter(provider=OuterRef("pk"))
         count = reports.order_by().values("provider").annotate(n=Count("pk")).values("n")
         return self.annotate(
@@ -151,44 +182,43 @@ class ProviderQuerySet(models.QuerySet):
         )
 
     def with_card_data(self):
-        """Prefetch what a provider card shows, so a page of cards is a fixed number of
-        queries. The top tip is a sliced prefetch (one window-function query), so it
-        fetches one tip per provider however many tips the community sends in."""
-        top_tip = ProTip.objects.filter(status=Moderation.APPROVED).order_by("position", "pk")
-        return self.prefetch_related(
+        """What a provider card shows, so a page of cards is a fixed number of queries: the
+        recent issue count, the cautions, and the top tip as a sliced prefetch (one
+        window-function query) into `approved_tips`, one tip per provider however many
+        tips the community sends in."""
+        return self.with_recent_issue_count().prefetch_related(
             "caution_flags",
-            models.Prefetch("pro_tips", queryset=top_tip[:1], to_attr="approved_tips"),
+            models.Prefetch(
+                "pro_tips", queryset=ProTip.objects.approved()[:1], to_attr="approved_tips"
+            ),
         )
-
-    def with_sort_fields(self):
-        """The derived star rating and average setup time as `sort_stars` and `sort_setup`
-        (NULL without data), for the browse page's "rating" and "setup time" orders."""
-        return self.annotate(
-            sort_stars=_per(F("ratings_sum"), F("ratings_count")),
-            sort_setup=_per(F("setup_minutes_sum"), F("setup_minutes_count")),
-        )
-
-    def bump_version(self, **counters):
-        """Mark these providers changed, so cached fragments of their pages and of the
-        lists that show them are rendered afresh (see cache_version()). Counter updates
-        from registry.services ride in the same UPDATE. Call it inside a transaction
-        when the write it follows is in one."""
-        updated = self.update(version=F("version") + 1, **counters)
-        RegistryVersion.bump(self.db)
-        return updated
 
     def recommended(self, free_only=True, min_trust_score=70.0, difficulty_max=None):
         """The seed's get_recommended_providers() as a chainable queryset."""
-        providers = self.published().with_status()
-        if free_only:
-            providers = providers.filter(has_free_tier=True)
-        if difficulty_max is not None:
-            providers = providers.filter(difficulty__lte=Difficulty.parse(difficulty_max))
-        return (
-            providers.filter(trust_score__gte=min_trust_score)
-            .exclude(status_value__in=[s.value for s in scoring.NOT_RECOMMENDABLE])
-            .order_by("-trust_score", "provider_name")
+        providers = self.published().matching(
+            free=free_only, difficulty=difficulty_max, min_trust=min_trust_score
         )
+        return (
+            providers.with_status()
+            .exclude(status_value__in=[s.value for s in scoring.NOT_RECOMMENDABLE])
+            .most_trusted()
+        )
+
+    def statistics(self):
+        """The statistics widget's figures: two queries whatever the number of providers."""
+        totals = self.aggregate(
+            providers=Count("pk"),
+            active_users=Sum("active_users"),
+            average_success_rate=Avg(
+                scoring.ratio("setup_successes", "setup_reports", default=None) * 100.0
+            ),
+        )
+        return {
+            "providers": totals["providers"] or 0,
+            "active_users": totals["active_users"] or 0,
+            "average_success_rate": totals["average_success_rate"],
+            "top": list(self.recommended(free_only=False)[:3]),
+        }
 
 
 class Provider(models.Model):
@@ -253,10 +283,6 @@ class Provider(models.Model):
     positive_reviews = models.PositiveIntegerField(default=0)
     negative_reviews = models.PositiveIntegerField(default=0)
 
-    # +1 (with F()) by every write that changes what the site shows about the provider:
-    # registry.services' counter updates and admin edits. Part of the cache keys.
-    version = models.PositiveBigIntegerField(default=0, editable=False)
-
     # The SQL twin of scoring.trust_score(), kept by the database: every write of the
     # counters recomputes it, so lists filter and sort on an indexed column instead of
     # computing the expression for every provider in every query. After save() an
@@ -275,8 +301,6 @@ class Provider(models.Model):
     class Meta:
         ordering = ["provider_name"]
         indexes = [
-            # cache_version() reads only this index; the name orders lists and ties.
-            models.Index(fields=["updated_at", "version"], name="provider_cache_version"),
             models.Index(fields=["is_published", "provider_name"], name="provider_by_name"),
             models.Index(fields=["-trust_score", "provider_name"], name="provider_by_trust"),
         ]
@@ -354,11 +378,6 @@ class Provider(models.Model):
                 errors["key_pattern"] = f"Not a valid regular expression: {error}."
         if errors:
             raise ValidationError(errors)
-
-    @property
-    def cache_key(self):
-        """Changes whenever this provider's page can change (see version)."""
-        return f"{self.pk}.{self.version}.{self.updated_at.timestamp()}"
 
     # --- derived values (never stored twice) ---
     @property
@@ -456,6 +475,15 @@ class CommonIssue(OrderedRow):
         return self.problem
 
 
+class SubmissionQuerySet(models.QuerySet):
+    def approved(self):
+        """What is public: approved by a maintainer."""
+        return self.filter(status=Moderation.APPROVED)
+
+    def pending(self):
+        return self.filter(status=Moderation.PENDING)
+
+
 class Submission(models.Model):
     """Something a visitor sent that a maintainer approves before it is public."""
 
@@ -464,6 +492,8 @@ class Submission(models.Model):
     )
     voter_key = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+
+    objects = SubmissionQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -521,12 +551,12 @@ class ProviderLink(models.TextChoices):
     DOCS = "docs", "Docs link"
 
 
-class IssueReportQuerySet(models.QuerySet):
+class IssueReportQuerySet(SubmissionQuerySet):
     def recent_approved(self):
         """Approved reports of the last RECENT_ISSUE_DAYS days: what the "issues reported"
         caution counts, wherever a page shows it."""
         since = timezone.now() - timedelta(days=RECENT_ISSUE_DAYS)
-        return self.filter(status=Moderation.APPROVED, created_at__gte=since)
+        return self.approved().filter(created_at__gte=since)
 
 
 class IssueReport(Submission):

@@ -138,18 +138,20 @@ def _float(name):
     return Cast(F(name), models.FloatField())
 
 
-def _ratio(numerator, denominator):
+def ratio(numerator, denominator, *, default=0.0):
+    """numerator / denominator (column names) as a float expression, or `default` (None for
+    NULL) when the denominator is 0: the one zero-guarded division of every SQL figure."""
     return Case(
         When(**{f"{denominator}__gt": 0}, then=_float(numerator) / _float(denominator)),
-        default=Value(0.0),
+        default=Value(default) if default is not None else None,
         output_field=models.FloatField(),
     )
 
 
 def trust_score_expression():
     """trust_score(...).total as a database expression over Provider's counter columns."""
-    star_rating = _ratio("ratings_sum", "ratings_count")
-    success_rate = _ratio("setup_successes", "setup_reports") * Value(100.0)
+    star_rating = ratio("ratings_sum", "ratings_count")
+    success_rate = ratio("setup_successes", "setup_reports") * Value(100.0)
     adoption = Least(_float("active_users") / Value(float(ADOPTION_SATURATION)), Value(1.0))
     sentiment = Case(
         When(

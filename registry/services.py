@@ -28,6 +28,7 @@ from .models import (
     today,
 )
 from .secrets import PASTED_KEY_MESSAGE, looks_like_secret
+from .versioning import bump_registry_version
 
 COMMENT_MAX = 2000
 TIP_MAX = 500
@@ -156,23 +157,22 @@ def _count_against_daily_cap(voter_key):
 
 def _count_event(pk, provider_id, voter_key, counters, event_model, **event_fields):
     """The write of a setup report or a rating, inside the caller's transaction: the
-    daily cap, the counters (one F() update, with the version bump that makes cached pages
-    stale) and the event row.
+    daily cap, the counters (one F() update), the registry version bump that makes cached
+    pages stale, and the event row.
 
     The caller looks the provider up before the transaction begins: on SQLite, BEGIN
     IMMEDIATE takes the database's write lock, so only writes should run under it. The
     UPDATE checks again that the provider is still published; the event row comes last,
     so its unique constraint is the only IntegrityError it can meet."""
     _count_against_daily_cap(voter_key)
-    if not Provider.objects.filter(pk=pk, is_published=True).bump_version(**counters):
+    if not Provider.objects.filter(pk=pk, is_published=True).update(**counters):
         raise UnknownProviderError(provider_id)
+    bump_registry_version()
     _create_once(event_model, provider_id=pk, voter_key=voter_key, **event_fields)
 
 
-def record_user_signup(
-    provider_id, success, setup_time_minutes=None, *, felt_difficulty=None, voter_key=""
-):
-    """One setup report: the seed's record_user_signup."""
+def _setup_report_counters(success, setup_time_minutes, felt_difficulty):
+    """Checks a setup report; returns its counter increments and its event row's fields."""
     if not isinstance(success, bool):
         raise InvalidSubmissionError("success", "must be True or False.")
     if setup_time_minutes is not None:
@@ -194,22 +194,12 @@ def record_user_signup(
     if felt_difficulty is not None:
         counters["felt_difficulty_sum"] = F("felt_difficulty_sum") + felt_difficulty
         counters["felt_difficulty_count"] = F("felt_difficulty_count") + 1
-    pk = _provider_pk(provider_id)
-    with transaction.atomic():
-        _count_event(
-            pk,
-            provider_id,
-            voter_key,
-            counters,
-            SetupReport,
-            success=success,
-            minutes=setup_time_minutes,
-            felt_difficulty=felt_difficulty,
-        )
+    event = {"success": success, "minutes": setup_time_minutes, "felt_difficulty": felt_difficulty}
+    return counters, event
 
 
-def add_feedback(provider_id, rating, comment=None, *, voter_key=""):
-    """One star rating, with an optional comment that waits for moderation."""
+def _rating_counters(rating, comment):
+    """Checks a rating; returns its counter increments and its cleaned comment."""
     _clean_int("rating", rating, 1, 5)
     comment = _clean_text("comment", comment, COMMENT_MAX, required=False)
     counters = {
@@ -220,11 +210,51 @@ def add_feedback(provider_id, rating, comment=None, *, voter_key=""):
         counters["positive_reviews"] = F("positive_reviews") + 1
     elif rating <= 2:
         counters["negative_reviews"] = F("negative_reviews") + 1
+    return counters, comment
+
+
+def _count_rating(pk, provider_id, voter_key, rating, counters, comment):
+    _count_event(pk, provider_id, voter_key, counters, Rating, stars=rating)
+    if comment:
+        Review.objects.create(provider_id=pk, rating=rating, text=comment, voter_key=voter_key)
+
+
+def record_user_signup(
+    provider_id, success, setup_time_minutes=None, *, felt_difficulty=None, voter_key=""
+):
+    """One setup report: the seed's record_user_signup."""
+    counters, event = _setup_report_counters(success, setup_time_minutes, felt_difficulty)
     pk = _provider_pk(provider_id)
     with transaction.atomic():
-        _count_event(pk, provider_id, voter_key, counters, Rating, stars=rating)
-        if comment:
-            Review.objects.create(provider_id=pk, rating=rating, text=comment, voter_key=voter_key)
+        _count_event(pk, provider_id, voter_key, counters, SetupReport, **event)
+
+
+def add_feedback(provider_id, rating, comment=None, *, voter_key=""):
+    """One star rating, with an optional comment that waits for moderation."""
+    counters, comment = _rating_counters(rating, comment)
+    pk = _provider_pk(provider_id)
+    with transaction.atomic():
+        _count_rating(pk, provider_id, voter_key, rating, counters, comment)
+
+
+def share_setup_result(
+    provider_id,
+    *,
+    success,
+    setup_time_minutes,
+    felt_difficulty,
+    rating,
+    comment=None,
+    voter_key="",
+):
+    """The setup wizard's shared result: a setup report and a rating that count together
+    or not at all."""
+    report_counters, event = _setup_report_counters(success, setup_time_minutes, felt_difficulty)
+    rating_counters, comment = _rating_counters(rating, comment)
+    pk = _provider_pk(provider_id)
+    with transaction.atomic():
+        _count_event(pk, provider_id, voter_key, report_counters, SetupReport, **event)
+        _count_rating(pk, provider_id, voter_key, rating, rating_counters, comment)
 
 
 def submit_tip(provider_id, text, *, voter_key=""):

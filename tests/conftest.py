@@ -1,6 +1,16 @@
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty page cache, as a fresh worker does: cached pages are
+    keyed by the registry version, which each test's rolled-back database may repeat."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

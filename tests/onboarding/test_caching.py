@@ -2,7 +2,8 @@
 
 Pages are rendered, then changed through every write path a visitor or maintainer has
 (a rating, a setup report, admin edits, moderation), then rendered again: the change shows
-at once. The per-process cache is cleared around each test, as a fresh worker would be.
+at once. The per-process cache is cleared around each test (tests/conftest.py), as a fresh worker
+would be.
 """
 
 import re
@@ -10,20 +11,20 @@ import time
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 
-from onboarding.wizard import START_SLOT, read_start, sign_start
-from registry.models import Audience, IssueCategory, Moderation, Provider, Review
+from onboarding.wizard.state import START_TOKEN, read_start, sign_start
+from registry.models import (
+    Audience,
+    IssueCategory,
+    Moderation,
+    Provider,
+    RegistryVersion,
+    Review,
+)
 from registry.services import add_feedback, record_user_signup, report_issue
+from registry.versioning import bump_registry_version, registry_version
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -154,7 +155,7 @@ def test_approving_issue_reports_in_admin_shows_the_caution(admin_client, provid
 def test_rejecting_in_admin_hides_it_again(admin_client, providers):
     add_feedback("deepseek", 4, "Worth it.")
     Review.objects.update(status=Moderation.APPROVED)
-    Provider.objects.filter(provider_id="deepseek").bump_version()
+    bump_registry_version()
     assert "Worth it." in admin_client.get("/providers/deepseek/").text
     review = Review.objects.get()
     admin_client.post(
@@ -232,18 +233,31 @@ def test_renaming_an_audience_in_admin_shows_at_once(admin_client, providers):
     assert Audience.objects.filter(name="Renamed audience").exists()
 
 
-def test_a_new_provider_shows_at_once(client, providers):
-    assert "Newco AI" not in client.get("/?q=newco").text
-    client.get("/")
-    Provider.objects.create(
-        provider_id="newco",
-        provider_name="Newco AI",
-        signup_url="https://newco.example/signup",
-        api_key_url="https://newco.example/keys",
-        documentation_url="https://newco.example/docs",
-    )
-    assert "Newco AI" in client.get("/?q=newco").text
-    assert f"{providers.count()} providers" in client.get("/").text
+def add_newco_in_admin(admin_client, **fields):
+    """Add a provider the way maintainers do: the admin's add form."""
+    data = {
+        "provider_name": "Newco AI",
+        "provider_id": "newco",
+        "signup_url": "https://newco.example/signup",
+        "api_key_url": "https://newco.example/keys",
+        "documentation_url": "https://newco.example/docs",
+        "difficulty": "2",
+        "is_published": "on",
+        **fields,
+    }
+    for prefix in ("setup_steps", "pro_tips", "common_issues", "caution_flags"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    response = admin_client.post("/admin/registry/provider/add/", data)
+    assert response.status_code == 302, re.findall(r"errorlist[^>]*>(.*?)</ul>", response.text)
+    return Provider.objects.get(provider_id="newco")
+
+
+def test_a_new_provider_shows_at_once(admin_client, providers):
+    assert "Newco AI" not in admin_client.get("/?q=newco").text
+    admin_client.get("/")
+    add_newco_in_admin(admin_client)
+    assert "Newco AI" in admin_client.get("/?q=newco").text
+    assert f"{providers.count()} providers" in admin_client.get("/").text
 
 
 def test_cached_pages_keep_each_visitors_csrf_token(providers, client_factory):
@@ -287,20 +301,18 @@ def count_hint(html):
     return re.search(r'class="wizard-count-hint"[^>]*>(.*?)</p>', html).group(1)
 
 
-def test_wizard_step_1_counts_a_new_or_hidden_provider_at_once(client, providers):
-    before = count_hint(client.get("/setup/1/?free=0").text)
+def test_wizard_step_1_counts_a_new_or_hidden_provider_at_once(admin_client, providers):
+    before = count_hint(admin_client.get("/setup/1/?free=0").text)
     assert f"{providers.count()} providers match" in before
-    newco = Provider.objects.create(
-        provider_id="newco",
-        provider_name="Newco AI",
-        signup_url="https://newco.example/signup",
-        api_key_url="https://newco.example/keys",
-        documentation_url="https://newco.example/docs",
+    newco = add_newco_in_admin(admin_client)
+    assert f"{providers.count()} providers match" in count_hint(
+        admin_client.get("/setup/1/?free=0").text
     )
-    assert f"{providers.count()} providers match" in count_hint(client.get("/setup/1/?free=0").text)
-    newco.is_published = False
-    newco.save()
-    assert count_hint(client.get("/setup/1/?free=0").text) == before
+    data = admin_provider_form(newco, None)
+    del data["is_published"]
+    response = admin_client.post(f"/admin/registry/provider/{newco.pk}/change/", data)
+    assert response.status_code == 302
+    assert count_hint(admin_client.get("/setup/1/?free=0").text) == before
 
 
 def test_wizard_step_1_keeps_each_visits_own_start_token(client, providers):
@@ -325,7 +337,7 @@ def test_cached_wizard_step_1_puts_in_each_visitors_own_start_time(
         # In the hidden field and every link to steps 1 to 3, never anyone else's.
         assert page.count(f"t={mine}") >= 3
         assert f'name="t" value="{mine}"' in page
-        assert theirs not in page and START_SLOT not in page
+        assert theirs not in page and START_TOKEN.placeholder not in page
         if headers:
             assert response["HX-Push-Url"] == f"/setup/1/?free=0&t={mine}"
     # Without a start time, each visit gets a fresh, valid one.
@@ -415,12 +427,10 @@ def test_a_pending_message_is_shown_and_never_cached(client, providers):
 
 
 def test_the_registry_version_moves_with_every_bump_even_after_a_flush(providers):
-    from registry.models import RegistryVersion, cache_version
-
-    before = cache_version()
+    before = registry_version()
     add_feedback("groq", 5, voter_key="a" * 64)
-    after_rating = cache_version()
+    after_rating = registry_version()
     assert after_rating != before
     RegistryVersion.objects.all().delete()  # as after `flush`: the next bump makes the row
-    provider("groq").__class__.objects.filter(provider_id="deepseek").bump_version()
-    assert cache_version() not in (before, after_rating)
+    bump_registry_version()
+    assert registry_version() not in (before, after_rating)

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from onboarding.wizard import sign_start
+from onboarding.wizard.state import sign_start
 from registry.models import Audience, Provider
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from onboarding.wizard import expected_prefix
+from onboarding.wizard.keys import expected_prefix
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # Matches OpenRouter's pattern ^sk-or-(v1-)?[A-Za-z0-9]{20,}$ and is unique enough to search for.
@@ -173,7 +173,7 @@ def test_the_key_is_a_sensitive_post_parameter(rf, default_providers):
     from django.contrib.sessions.backends.db import SessionStore
     from django.views.debug import SafeExceptionReporterFilter
 
-    from onboarding import wizard
+    from onboarding.wizard import steps as wizard
 
     request = rf.post(key_url(), {"api_key": CANARY})
     request.htmx = False
@@ -225,7 +225,7 @@ def test_a_failing_receiver_is_reported_without_the_key(
 
 
 def test_step_6_measures_the_time_for_step_7(client, default_providers):
-    from onboarding.wizard import sign_start
+    from onboarding.wizard.state import sign_start
 
     token = sign_start(__import__("time").time() - 9 * 60 - 30)
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from onboarding.wizard import sign_start
+from onboarding.wizard.state import sign_start
 from registry.interchange import COUNTER_FIELDS
 from registry.models import Provider, Rating, Review, SetupReport
 

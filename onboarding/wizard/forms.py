@@ -1,4 +1,4 @@
-"""Forms of the setup wizard (onboarding/wizard.py).
+"""Forms of the setup wizard.
 
 Step 1's filters arrive in the query string (GET), so a filtered wizard can be bookmarked.
 The key form (step 6) and the rating form (step 7) are POST-only.
@@ -6,10 +6,10 @@ The key form (step 6) and the rating form (step 7) are POST-only.
 
 from django import forms
 
-from registry.models import MAX_SETUP_MINUTES, Audience, Difficulty
+from registry.models import MAX_SETUP_MINUTES, Audience, Difficulty, Provider
 from registry.services import COMMENT_MAX
 
-from .forms import RefusesPastedKeys
+from ..forms import RefusesPastedKeys
 
 FREE_ONLY = "1"
 FREE_OR_PAID = "0"
@@ -73,18 +73,15 @@ class ProviderFilterForm(forms.Form):
             data["free"] = FREE_ONLY
         super().__init__(data)
 
-    def apply(self, providers):
-        """Narrow a provider queryset to the valid filters."""
+    def filters(self):
+        """The valid filters as ProviderQuerySet.matching() arguments."""
         filters = self.cleaned_data
-        if filters.get("free") != FREE_OR_PAID:
-            providers = providers.filter(has_free_tier=True)
-        if filters.get("difficulty"):
-            providers = providers.filter(difficulty__lte=filters["difficulty"])
-        if filters.get("min_trust") is not None:
-            providers = providers.filter(trust_score__gte=filters["min_trust"])
-        if filters.get("audience"):
-            providers = providers.filter(recommended_for=filters["audience"])
-        return providers
+        return {
+            "free": filters.get("free") != FREE_OR_PAID,
+            "difficulty": filters.get("difficulty") or None,
+            "min_trust": filters.get("min_trust"),
+            "audience": filters.get("audience"),
+        }
 
     def query(self):
         """The valid filters as query parameters, defaults left out to keep URLs short."""
@@ -100,29 +97,23 @@ class ProviderFilterForm(forms.Form):
             params["audience"] = filters["audience"].slug
         return params
 
-    def relaxations(self):
-        """Each active filter with a plain description, for "relax this" advice."""
-        filters = self.cleaned_data
-        found = []
-        if filters.get("free") != FREE_OR_PAID:
-            found.append(("free", "include paid-only providers"))
-        if filters.get("difficulty"):
-            found.append(("difficulty", "allow a higher difficulty"))
-        if filters.get("min_trust") is not None and filters["min_trust"] > 0:
-            found.append(("min_trust", "lower the minimum trust score"))
-        if filters.get("audience"):
-            found.append(("audience", "choose any audience"))
-        return found
+    # What to tell a visitor to do with each filter, as "relax this" advice.
+    RELAX_ADVICE = {
+        "free": "include paid-only providers",
+        "difficulty": "allow a higher difficulty",
+        "min_trust": "lower the minimum trust score",
+        "audience": "choose any audience",
+    }
 
-    def without(self, name):
-        """A copy of the valid filters with one of them relaxed."""
-        data = dict(self.query())
-        data.pop(name, None)
-        if name == "free":
-            data["free"] = FREE_OR_PAID
-        relaxed = ProviderFilterForm(data)
-        relaxed.is_valid()
-        return relaxed
+    def relax_advice(self):
+        """For an empty result: each filter that narrows, with how many providers relaxing
+        it alone would show. One COUNT each."""
+        filters = self.filters()
+        narrowing = [name for name, value in filters.items() if value]  # min_trust 0 is none
+        counts = Provider.objects.published().relaxation_counts(filters, narrowing)
+        return [
+            {"description": self.RELAX_ADVICE[name], "count": counts[name]} for name in narrowing
+        ]
 
 
 class ApiKeyForm(forms.Form):

@@ -1,0 +1,72 @@
+"""How figures read on the site: plain functions, shared by the template filters
+(templatetags/registry_widgets.py) and the comparison rows (compare.py)."""
+
+from registry.models import Difficulty
+
+DIFFICULTY_ICONS = {
+    Difficulty.EASY: "🟢",
+    Difficulty.MODERATE: "🟡",
+    Difficulty.ADVANCED: "🟠",
+    Difficulty.EXPERT: "🔴",
+}
+
+
+def _difficulty(value):
+    """A Difficulty from a curated value or an average felt difficulty (rounded)."""
+    return Difficulty(int(float(value) + 0.5))
+
+
+def difficulty_icon(value):
+    """🟢🟡🟠🔴 for Easy, Moderate, Advanced, Expert (the seed's colours)."""
+    try:
+        return DIFFICULTY_ICONS[_difficulty(value)]
+    except (TypeError, ValueError, KeyError):
+        return ""
+
+
+def difficulty_label(value):
+    try:
+        return _difficulty(value).label
+    except (TypeError, ValueError):
+        return ""
+
+
+def star_bar(rating):
+    """A 5-star bar such as ★★★★☆ for 4.3 (rounded to the nearest whole star)."""
+    try:
+        full = max(0, min(5, int(float(rating) + 0.5)))
+    except (TypeError, ValueError):
+        full = 0
+    return "★" * full + "☆" * (5 - full)
+
+
+def approval_text(provider):
+    """⚡ Instant, or ⏳ Manual with the maintainers' note ("Manual (1-2 days)" or "1-2 days")."""
+    if not provider.requires_approval:
+        return "⚡ Instant"
+    note = provider.approval_note.strip()
+    if not note:
+        return "⏳ Manual"
+    if note.lower().startswith("manual"):
+        return f"⏳ {note}"
+    return f"⏳ Manual ({note})"
+
+
+def free_tier_text(provider):
+    """🆓 Free Tier (with the maintainers' note, e.g. "very limited"), or 🔒 Premium Only."""
+    if not provider.has_free_tier:
+        return "🔒 Premium Only"
+    if provider.free_tier_note:
+        return f"🆓 Free Tier ({provider.free_tier_note})"
+    return "🆓 Free Tier"
+
+
+def minutes(value):
+    """Setup time in words: "~3 minutes", "~1 h 30 min", or "no data yet"."""
+    if value is None:
+        return "no data yet"
+    value = int(value + 0.5)
+    if value < 60:
+        return f"~{value} minute{'' if value == 1 else 's'}"
+    hours, rest = divmod(value, 60)
+    return f"~{hours} h {rest} min" if rest else f"~{hours} h"
