@@ -23,24 +23,17 @@ from .versioning import bump_registry_version
 class MarksPagesStale:
     """For every ModelAdmin whose objects show on public pages: each admin write path (add,
     change, inlines and many-to-many, delete, bulk delete, bulk actions, list edits) marks
-    the cached pages stale, in the write's own transaction. Django's changeform and
-    changelist views call save_model, save_related and delete_*; actions return through
-    response_action."""
+    the cached pages stale. The change form saves the object (save_model), then its inlines
+    and many-to-many (save_related), in one transaction, so the bump in save_model covers
+    them all; a delete goes through delete_model, and bulk actions (bulk delete among them)
+    return through response_action. tests/onboarding/test_admin_writes_show_at_once.py tries every path."""
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         bump_registry_version()
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        bump_registry_version()
-
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        bump_registry_version()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
         bump_registry_version()
 
     def response_action(self, request, queryset):

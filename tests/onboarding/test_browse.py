@@ -186,32 +186,10 @@ def test_empty_result_when_no_single_filter_is_to_blame(client, providers):
     assert "Clear all filters" in html
 
 
-def make_providers(count, **fields):
-    Provider.objects.bulk_create(
-        [
-            Provider(
-                provider_id=f"extra-{n:02d}",
-                provider_name=f"Extra {n:02d}",
-                signup_url="https://extra.example/signup",
-                api_key_url="https://extra.example/keys",
-                documentation_url="https://extra.example/docs",
-                **fields,
-            )
-            for n in range(count)
-        ]
-    )
-
-
-def test_pagination_keeps_filters(client, db):
-    make_providers(30, has_free_tier=True)
-    make_providers_paid = Provider(
-        provider_id="paid",
-        provider_name="Paid",
-        signup_url="https://p.example/s",
-        api_key_url="https://p.example/k",
-        documentation_url="https://p.example/d",
-    )
-    make_providers_paid.save()
+def test_pagination_keeps_filters(client, make_provider):
+    for n in range(30):
+        make_provider(f"extra-{n:02d}", has_free_tier=True)
+    make_provider("paid")
     response = client.get("/", {"free": "on"})
     html = response.content.decode()
     assert len(card_ids(response)) == 24

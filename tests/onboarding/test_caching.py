@@ -10,7 +10,6 @@ import re
 import time
 
 import pytest
-from django.contrib.auth.models import User
 
 from onboarding.wizard.state import START_TOKEN, read_start, sign_start
 from registry.models import (
@@ -30,12 +29,6 @@ HX = {"HX-Request": "true"}
 @pytest.fixture
 def providers(default_providers):
     return Provider.objects.published()
-
-
-@pytest.fixture
-def admin_client(client, db):
-    client.force_login(User.objects.create_superuser("maintainer", "m@example.com", "pw"))
-    return client
 
 
 def provider(provider_id="deepseek"):
@@ -196,14 +189,8 @@ def admin_provider_form(provider, step, **fields):
     return data
 
 
-def test_editing_a_provider_and_its_inlines_in_admin_shows_at_once(admin_client, db):
-    newco = Provider.objects.create(
-        provider_id="newco",
-        provider_name="Newco AI",
-        signup_url="https://newco.example/signup",
-        api_key_url="https://newco.example/keys",
-        documentation_url="https://newco.example/docs",
-    )
+def test_editing_a_provider_and_its_inlines_in_admin_shows_at_once(admin_client, make_provider):
+    newco = make_provider("newco", provider_name="Newco AI")
     step = newco.setup_steps.create(text="Create an account.")
     assert "Create an account." in admin_client.get("/providers/newco/").text
     assert "Newco AI" in admin_client.get("/").text

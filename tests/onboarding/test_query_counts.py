@@ -22,7 +22,6 @@ from registry.models import (
     IssueReport,
     Moderation,
     ProTip,
-    Provider,
     Rating,
     Review,
     SetupStep,
@@ -42,18 +41,15 @@ COMPARE_QUERIES = 6
 COMPARE_CACHED = 1  # the registry version: the whole page is cached
 
 
-def build_registry(count):
+def build_registry(make_provider, count):
     audiences = [
         Audience.objects.create(slug=f"audience-{i}", name=f"Audience {i}") for i in range(3)
     ]
     since = timezone.now() - timedelta(days=2)
     for n in range(count):
-        provider = Provider.objects.create(
-            provider_id=f"provider-{n:03d}",
+        provider = make_provider(
+            f"provider-{n:03d}",
             provider_name=f"Provider {n:03d}",
-            signup_url=f"https://p{n}.example/signup",
-            api_key_url=f"https://p{n}.example/keys",
-            documentation_url=f"https://p{n}.example/docs",
             has_free_tier=n % 2 == 0,
             difficulty=1 + n % 4,
             requires_approval=n % 3 == 0,
@@ -110,8 +106,8 @@ def build_registry(count):
 
 
 @pytest.fixture(params=[5, 200], ids=["5-providers", "200-providers"])
-def registry(request, db):
-    build_registry(request.param)
+def registry(request, make_provider):
+    build_registry(make_provider, request.param)
     return request.param
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from onboarding.wizard.state import sign_start
 from registry.models import Audience, Provider
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 def step_url(step, **params):
@@ -53,7 +53,7 @@ def test_every_step_is_a_full_page(client, default_providers, step):
 
 @pytest.mark.parametrize("step", range(1, 8))
 def test_every_step_is_a_fragment_for_htmx(client, default_providers, step):
-    response = client.get(step_url(step, p="openrouter"), **HTMX)
+    response = client.get(step_url(step, p="openrouter"), headers=HTMX)
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -72,7 +72,8 @@ def test_every_step_is_a_fragment_for_htmx(client, default_providers, step):
 
 def test_history_restore_gets_the_whole_page(client, default_providers):
     response = client.get(
-        step_url(4, p="openrouter"), HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+        step_url(4, p="openrouter"),
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
     )
 
     assert response.status_code == 200
@@ -316,7 +317,7 @@ def test_bad_filters_are_explained_on_step_1(client, default_providers, params, 
 
 
 def test_bad_filters_under_htmx_swap_in_step_1(client, default_providers):
-    response = client.get(step_url(2, difficulty="9"), **HTMX)
+    response = client.get(step_url(2, difficulty="9"), headers=HTMX)
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -356,7 +357,7 @@ def test_an_unpublished_provider_is_unknown(client, default_providers):
 
 
 def test_without_a_provider_under_htmx_step_3_swaps_in(client, default_providers):
-    response = client.get(step_url(6), **HTMX)
+    response = client.get(step_url(6), headers=HTMX)
 
     html = response.content.decode()
     assert response.status_code == 200

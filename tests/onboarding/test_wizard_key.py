@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from onboarding.wizard.keys import expected_prefix
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 # Matches OpenRouter's pattern ^sk-or-(v1-)?[A-Za-z0-9]{20,}$ and is unique enough to search for.
 CANARY = "sk-or-v1-CanaryKey7f3a9c2e5b8d1f4a6c9e2b5d8f1a4c7e"
 MASKED = "sk-or-…"
@@ -135,7 +135,7 @@ def test_the_key_is_nowhere_after_the_check(client, default_providers, caplog, d
     caplog.set_level(logging.DEBUG)
 
     response = client.post(key_url(), {"api_key": CANARY})
-    htmx_response = client.post(key_url(), {"api_key": CANARY}, **HTMX)
+    htmx_response = client.post(key_url(), {"api_key": CANARY}, headers=HTMX)
     next_page = client.get(key_url().replace("/6/", "/7/"))
 
     for page in (response, htmx_response, next_page):
@@ -159,7 +159,7 @@ def test_the_key_never_reaches_a_url(client, default_providers):
 
 
 def test_the_htmx_verdict_is_a_fragment_kept_out_of_the_history_cache(client, default_providers):
-    response = client.post(key_url(), {"api_key": CANARY}, **HTMX)
+    response = client.post(key_url(), {"api_key": CANARY}, headers=HTMX)
 
     html = response.content.decode()
     assert "<html" not in html

@@ -11,7 +11,7 @@ from onboarding.wizard.state import sign_start
 from registry.interchange import COUNTER_FIELDS
 from registry.models import Provider, Rating, Review, SetupReport
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 def rate_url(provider_id="openrouter", **params):
@@ -159,7 +159,7 @@ def test_ticked_records_one_setup_report_and_one_rating(client, default_provider
 
 
 def test_ticked_under_htmx_swaps_in_the_thank_you(client, default_providers):
-    response = client.post(rate_url(), answers(), **HTMX)
+    response = client.post(rate_url(), answers(), headers=HTMX)
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -244,7 +244,7 @@ def test_a_second_report_the_same_day_is_refused_politely(client, default_provid
     assert client.post(rate_url(), answers()).status_code == 303
     before = counters()
 
-    response = client.post(rate_url(), answers(stars="1"), **HTMX)
+    response = client.post(rate_url(), answers(stars="1"), headers=HTMX)
 
     assert response.status_code == 429
     assert "<html" not in response.content.decode()

@@ -19,17 +19,6 @@ from registry.models import (
 from registry.services import add_feedback, record_user_signup, report_issue
 
 
-@pytest.fixture
-def maintainer(db):
-    return User.objects.create_superuser("maintainer", "m@example.com", "pw-not-used")
-
-
-@pytest.fixture
-def admin_client(client, maintainer):
-    client.force_login(maintainer)
-    return client
-
-
 def inline_management(prefix, total, initial=0):
     return {
         f"{prefix}-TOTAL_FORMS": str(total),

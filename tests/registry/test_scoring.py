@@ -8,7 +8,6 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from registry import scoring
 from registry.models import Provider
 from registry.scoring import Status, band, is_confident, round_half_up, status, trust_score
 
@@ -337,12 +336,3 @@ def test_the_stored_score_filters_and_sorts_like_python(make_provider):
     assert list(
         Provider.objects.filter(trust_score__gte=92.3).values_list("provider_id", flat=True)
     ) == ["high"]
-
-
-def test_score_constants_are_the_seeds():
-    assert (
-        scoring.STARS_WEIGHT,
-        scoring.SUCCESS_WEIGHT,
-        scoring.ADOPTION_WEIGHT,
-        scoring.SENTIMENT_WEIGHT,
-    ) == (30, 40, 15, 15)

@@ -59,7 +59,7 @@ def test_another_visitor_is_accepted(default_providers):
 def test_under_htmx_the_message_lands_where_the_form_was(default_providers):
     client = visitor()
     rate(client, "groq")
-    response = rate(client, "groq", HTTP_HX_REQUEST="true")
+    response = rate(client, "groq", headers={"HX-Request": "true"})
     html = response.content.decode()
     assert response.status_code == 429
     assert "<html" not in html

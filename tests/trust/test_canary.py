@@ -95,7 +95,7 @@ def put_canary_everywhere(visitor):
     assert checked.status_code == 200
     assert escape(mask_key(CANARY)) in checked.content.decode()
     # htmx, a provider whose format it does not match, and one with spaces around it.
-    visitor.post(wizard, {"api_key": CANARY}, HTTP_HX_REQUEST="true")
+    visitor.post(wizard, {"api_key": CANARY}, headers={"HX-Request": "true"})
     visitor.post("/setup/6/?p=groq", {"api_key": f"  {CANARY}  "})
     # Error paths: an unknown provider, a provider-less step, a key in a URL, a key too long.
     assert visitor.post("/setup/6/?p=no-such-provider", {"api_key": CANARY}).status_code in (
@@ -110,7 +110,7 @@ def put_canary_everywhere(visitor):
 
     # The browse search box, as a page and as an htmx swap.
     visitor.get("/", {"q": CANARY})
-    visitor.get("/", {"q": CANARY, "free": "on"}, HTTP_HX_REQUEST="true")
+    visitor.get("/", {"q": CANARY, "free": "on"}, headers={"HX-Request": "true"})
 
     # Every free-text form: each refuses it with a message that says why.
     refused = [
