@@ -26,7 +26,8 @@ class MarksPagesStale:
     the cached pages stale. The change form saves the object (save_model), then its inlines
     and many-to-many (save_related), in one transaction, so the bump in save_model covers
     them all; a delete goes through delete_model, and bulk actions (bulk delete among them)
-    return through response_action. tests/onboarding/test_admin_writes_show_at_once.py tries every path."""
+    return through response_action. tests/onboarding/test_admin_writes_show_at_once.py
+    tries every path."""
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
