@@ -39,14 +39,18 @@ def database_text():
 
 @pytest.fixture
 def make_provider(db):
-    """Provider.objects.create with the required curated fields filled in."""
+    """Provider.objects.create with the required curated fields filled in (save=False: the
+    Provider unsaved, say to fill an admin add form from)."""
 
-    def make(provider_id="acme", **fields):
+    def make(provider_id="acme", *, save=True, **fields):
         fields.setdefault("provider_name", provider_id.title())
         fields.setdefault("signup_url", f"https://{provider_id}.example/signup")
         fields.setdefault("api_key_url", f"https://{provider_id}.example/keys")
         fields.setdefault("documentation_url", f"https://{provider_id}.example/docs")
-        return Provider.objects.create(provider_id=provider_id, **fields)
+        provider = Provider(provider_id=provider_id, **fields)
+        if save:
+            provider.save()
+        return provider
 
     return make
 
@@ -64,3 +68,49 @@ def counters_of(db):
         return Provider.objects.filter(provider_id=provider_id).values(*COUNTER_FIELDS).get()
 
     return read
+
+
+@pytest.fixture
+def admin_provider_form():
+    """The admin form of a provider (saved: with its setup steps and audiences; unsaved: for
+    the add form); `fields` win, and a value of None leaves a field out."""
+
+    def form(provider, **fields):
+        saved = provider.pk is not None
+        steps = list(provider.setup_steps.all()) if saved else []
+        data = {
+            "provider_name": provider.provider_name,
+            "provider_id": provider.provider_id,
+            "description": provider.description,
+            "is_published": "on" if provider.is_published else "",
+            "website_url": provider.website_url,
+            "signup_url": provider.signup_url,
+            "api_key_url": provider.api_key_url,
+            "documentation_url": provider.documentation_url,
+            "difficulty": str(provider.difficulty),
+            "approval_note": "",
+            "free_tier_note": "",
+            "key_env_var": "",
+            "key_pattern": "",
+            "last_verified": "",
+            "status_pin": "",
+            "status_pin_reason": "",
+            "recommended_for": [str(a.pk) for a in provider.recommended_for.all()] if saved else [],
+            "setup_steps-TOTAL_FORMS": str(len(steps)),
+            "setup_steps-INITIAL_FORMS": str(len(steps)),
+        }
+        for i, step in enumerate(steps):
+            data.update(
+                {
+                    f"setup_steps-{i}-id": str(step.pk),
+                    f"setup_steps-{i}-provider": str(provider.pk),
+                    f"setup_steps-{i}-position": str(step.position),
+                    f"setup_steps-{i}-text": step.text,
+                }
+            )
+        for prefix in ("pro_tips", "common_issues", "caution_flags"):
+            data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+        data.update(fields)
+        return {k: v for k, v in data.items() if v is not None}
+
+    return form

@@ -17,78 +17,44 @@ from registry.models import Audience, Moderation, ProTip, Provider, Review
 from registry.services import add_feedback, submit_tip
 
 
-def provider_change_form(provider, **fields):
-    """The admin change form of `provider` as saved, with its setup steps; `fields` win."""
-    steps = list(provider.setup_steps.all())
-    data = {
-        "provider_name": provider.provider_name,
-        "provider_id": provider.provider_id,
-        "description": provider.description,
-        "is_published": "on" if provider.is_published else "",
-        "website_url": provider.website_url,
-        "signup_url": provider.signup_url,
-        "api_key_url": provider.api_key_url,
-        "documentation_url": provider.documentation_url,
-        "difficulty": str(provider.difficulty),
-        "approval_note": "",
-        "free_tier_note": "",
-        "key_env_var": "",
-        "key_pattern": "",
-        "last_verified": "",
-        "status_pin": "",
-        "status_pin_reason": "",
-        "recommended_for": [str(a.pk) for a in provider.recommended_for.all()],
-        "setup_steps-TOTAL_FORMS": str(len(steps)),
-        "setup_steps-INITIAL_FORMS": str(len(steps)),
-    }
-    for i, step in enumerate(steps):
-        data.update(
-            {
-                f"setup_steps-{i}-id": str(step.pk),
-                f"setup_steps-{i}-provider": str(provider.pk),
-                f"setup_steps-{i}-position": str(step.position),
-                f"setup_steps-{i}-text": step.text,
-            }
-        )
-    for prefix in ("pro_tips", "common_issues", "caution_flags"):
-        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
-    data.update(fields)
-    return {k: v for k, v in data.items() if v is not None}
+@dataclass
+class Maintainer:
+    """A signed-in maintainer writing through the admin's own forms and actions."""
 
+    client: object
+    provider_form: Callable  # the admin_provider_form fixture
 
-def post(admin_client, url, data):
-    response = admin_client.post(url, data)
-    assert response.status_code == 302, re.findall(r"errorlist[^>]*>(.*?)</ul>", response.text)
+    def post(self, url, data):
+        response = self.client.post(url, data)
+        assert response.status_code == 302, re.findall(r"errorlist[^>]*>(.*?)</ul>", response.text)
 
-
-def action(admin_client, model, name, objects):
-    url = f"/admin/registry/{model._meta.model_name}/"
-    data = {"action": name, "_selected_action": [o.pk for o in objects]}
-    if name == "delete_selected":
-        data["post"] = "yes"  # the confirmation page's answer
-    post(admin_client, url, data)
+    def action(self, model, name, objects):
+        data = {"action": name, "_selected_action": [o.pk for o in objects]}
+        if name == "delete_selected":
+            data["post"] = "yes"  # the confirmation page's answer
+        self.post(f"/admin/registry/{model._meta.model_name}/", data)
 
 
 # --- the write paths ----------------------------------------------------------------------
 
 
-def add_provider(admin_client, newco):
-    data = provider_change_form(
+def add_provider(maintainer, newco):
+    data = maintainer.provider_form(
         newco,
         provider_id="newer",
         provider_name="Newco Added",
         **{"setup_steps-TOTAL_FORMS": "0", "setup_steps-INITIAL_FORMS": "0"},
     )
-    post(admin_client, "/admin/registry/provider/add/", data)
+    maintainer.post("/admin/registry/provider/add/", data)
 
 
-def change_provider(admin_client, newco):
-    data = provider_change_form(newco, provider_name="Newco Renamed")
-    post(admin_client, f"/admin/registry/provider/{newco.pk}/change/", data)
+def change_provider(maintainer, newco):
+    data = maintainer.provider_form(newco, provider_name="Newco Renamed")
+    maintainer.post(f"/admin/registry/provider/{newco.pk}/change/", data)
 
 
-def add_a_setup_step(admin_client, newco):
-    data = provider_change_form(newco)
+def add_a_setup_step(maintainer, newco):
+    data = maintainer.provider_form(newco)
     n = int(data["setup_steps-TOTAL_FORMS"])
     data.update(
         {
@@ -97,63 +63,61 @@ def add_a_setup_step(admin_client, newco):
             f"setup_steps-{n}-text": "A newly curated step.",
         }
     )
-    post(admin_client, f"/admin/registry/provider/{newco.pk}/change/", data)
+    maintainer.post(f"/admin/registry/provider/{newco.pk}/change/", data)
 
 
-def delete_a_setup_step(admin_client, newco):
-    data = provider_change_form(newco)
+def delete_a_setup_step(maintainer, newco):
+    data = maintainer.provider_form(newco)
     data["setup_steps-0-DELETE"] = "on"
-    post(admin_client, f"/admin/registry/provider/{newco.pk}/change/", data)
+    maintainer.post(f"/admin/registry/provider/{newco.pk}/change/", data)
 
 
-def set_audiences(admin_client, newco):
+def set_audiences(maintainer, newco):
     audience = Audience.objects.create(slug="night-owls", name="Night owls")
-    data = provider_change_form(newco, recommended_for=[str(audience.pk)])
-    post(admin_client, f"/admin/registry/provider/{newco.pk}/change/", data)
+    data = maintainer.provider_form(newco, recommended_for=[str(audience.pk)])
+    maintainer.post(f"/admin/registry/provider/{newco.pk}/change/", data)
 
 
-def delete_provider(admin_client, newco):
-    post(admin_client, f"/admin/registry/provider/{newco.pk}/delete/", {"post": "yes"})
+def delete_provider(maintainer, newco):
+    maintainer.post(f"/admin/registry/provider/{newco.pk}/delete/", {"post": "yes"})
 
 
-def bulk_delete_providers(admin_client, newco):
-    action(admin_client, Provider, "delete_selected", [newco])
+def bulk_delete_providers(maintainer, newco):
+    maintainer.action(Provider, "delete_selected", [newco])
 
 
-def rename_audience(admin_client, newco):
+def rename_audience(maintainer, newco):
     audience = newco.recommended_for.get()
-    post(
-        admin_client,
+    maintainer.post(
         f"/admin/registry/audience/{audience.pk}/change/",
         {"name": "Renamed crowd", "slug": audience.slug},
     )
 
 
-def add_audience(admin_client, newco):
-    post(admin_client, "/admin/registry/audience/add/", {"name": "Brand-new crowd", "slug": "bnc"})
+def add_audience(maintainer, newco):
+    maintainer.post("/admin/registry/audience/add/", {"name": "Brand-new crowd", "slug": "bnc"})
 
 
-def delete_audience(admin_client, newco):
+def delete_audience(maintainer, newco):
     audience = newco.recommended_for.get()
-    post(admin_client, f"/admin/registry/audience/{audience.pk}/delete/", {"post": "yes"})
+    maintainer.post(f"/admin/registry/audience/{audience.pk}/delete/", {"post": "yes"})
 
 
-def bulk_delete_audiences(admin_client, newco):
-    action(admin_client, Audience, "delete_selected", list(newco.recommended_for.all()))
+def bulk_delete_audiences(maintainer, newco):
+    maintainer.action(Audience, "delete_selected", list(newco.recommended_for.all()))
 
 
-def approve_review(admin_client, newco):
-    action(admin_client, Review, "approve", Review.objects.filter(provider=newco))
+def approve_review(maintainer, newco):
+    maintainer.action(Review, "approve", Review.objects.filter(provider=newco))
 
 
-def reject_review(admin_client, newco):
-    action(admin_client, Review, "reject", Review.objects.filter(provider=newco))
+def reject_review(maintainer, newco):
+    maintainer.action(Review, "reject", Review.objects.filter(provider=newco))
 
 
-def edit_review(admin_client, newco):
+def edit_review(maintainer, newco):
     review = Review.objects.get(provider=newco)
-    post(
-        admin_client,
+    maintainer.post(
         f"/admin/registry/review/{review.pk}/change/",
         {
             "provider": str(newco.pk),
@@ -164,17 +128,17 @@ def edit_review(admin_client, newco):
     )
 
 
-def delete_review(admin_client, newco):
+def delete_review(maintainer, newco):
     review = Review.objects.get(provider=newco)
-    post(admin_client, f"/admin/registry/review/{review.pk}/delete/", {"post": "yes"})
+    maintainer.post(f"/admin/registry/review/{review.pk}/delete/", {"post": "yes"})
 
 
-def bulk_delete_reviews(admin_client, newco):
-    action(admin_client, Review, "delete_selected", Review.objects.filter(provider=newco))
+def bulk_delete_reviews(maintainer, newco):
+    maintainer.action(Review, "delete_selected", Review.objects.filter(provider=newco))
 
 
-def approve_tip(admin_client, newco):
-    action(admin_client, ProTip, "approve", ProTip.objects.filter(provider=newco))
+def approve_tip(maintainer, newco):
+    maintainer.action(ProTip, "approve", ProTip.objects.filter(provider=newco))
 
 
 @dataclass(frozen=True)
@@ -224,8 +188,15 @@ def newco(make_provider):
     return provider
 
 
+@pytest.fixture
+def maintainer(admin_client, admin_provider_form):
+    return Maintainer(admin_client, admin_provider_form)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.write.__name__ for case in CASES])
-def test_an_admin_write_shows_at_once(admin_client, newco, case, django_assert_num_queries):
+def test_an_admin_write_shows_at_once(
+    admin_client, maintainer, newco, case, django_assert_num_queries
+):
     if case.review:
         add_feedback("newco", 5, "Worked on the first try.")
         Review.objects.update(status=case.review)
@@ -238,7 +209,7 @@ def test_an_admin_write_shows_at_once(admin_client, newco, case, django_assert_n
     with django_assert_num_queries(1):  # the registry version: served from the cache
         admin_client.get(case.url)
 
-    case.write(admin_client, newco)
+    case.write(maintainer, newco)
     admin_client.get("/admin/")  # shows (and so clears) the admin's "saved" message, so
     # the page below comes through the page cache, not around it as pages with messages do
 

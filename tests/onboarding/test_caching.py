@@ -157,45 +157,15 @@ def test_rejecting_in_admin_hides_it_again(admin_client, providers):
     assert "Worth it." not in admin_client.get("/providers/deepseek/").text
 
 
-def admin_provider_form(provider, step, **fields):
-    """The admin change form for a provider with one setup step and no other rows."""
-    data = {
-        "provider_name": provider.provider_name,
-        "provider_id": provider.provider_id,
-        "description": "",
-        "is_published": "on",
-        "website_url": "",
-        "signup_url": provider.signup_url,
-        "api_key_url": provider.api_key_url,
-        "documentation_url": provider.documentation_url,
-        "difficulty": "1",
-        "approval_note": "",
-        "free_tier_note": "",
-        "key_env_var": "",
-        "key_pattern": "",
-        "last_verified": "",
-        "status_pin": "",
-        "status_pin_reason": "",
-        "setup_steps-TOTAL_FORMS": "1",
-        "setup_steps-INITIAL_FORMS": "1" if step else "0",
-        "setup_steps-0-position": "0",
-        "setup_steps-0-text": "",
-        "setup_steps-0-id": str(step.pk) if step else "",
-        "setup_steps-0-provider": str(provider.pk),
-        **fields,
-    }
-    for prefix in ("pro_tips", "common_issues", "caution_flags"):
-        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
-    return data
-
-
-def test_editing_a_provider_and_its_inlines_in_admin_shows_at_once(admin_client, make_provider):
+def test_editing_a_provider_and_its_inlines_in_admin_shows_at_once(
+    admin_client, make_provider, admin_provider_form
+):
     newco = make_provider("newco", provider_name="Newco AI")
-    step = newco.setup_steps.create(text="Create an account.")
+    newco.setup_steps.create(text="Create an account.")
     assert "Create an account." in admin_client.get("/providers/newco/").text
     assert "Newco AI" in admin_client.get("/").text
     url = f"/admin/registry/provider/{newco.pk}/change/"
-    data = admin_provider_form(newco, step, provider_name="Newco Cloud")
+    data = admin_provider_form(newco, provider_name="Newco Cloud")
     data["setup_steps-0-text"] = "A freshly curated first step."
     response = admin_client.post(url, data)
     assert response.status_code == 302, re.findall(r"errorlist[^>]*>(.*?)</ul>", response.text)
@@ -220,29 +190,19 @@ def test_renaming_an_audience_in_admin_shows_at_once(admin_client, providers):
     assert Audience.objects.filter(name="Renamed audience").exists()
 
 
-def add_newco_in_admin(admin_client, **fields):
-    """Add a provider the way maintainers do: the admin's add form."""
-    data = {
-        "provider_name": "Newco AI",
-        "provider_id": "newco",
-        "signup_url": "https://newco.example/signup",
-        "api_key_url": "https://newco.example/keys",
-        "documentation_url": "https://newco.example/docs",
-        "difficulty": "2",
-        "is_published": "on",
-        **fields,
-    }
-    for prefix in ("setup_steps", "pro_tips", "common_issues", "caution_flags"):
-        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+def add_newco_in_admin(admin_client, make_provider, admin_provider_form):
+    """Add a provider the way maintainers do: the admin's add form (built from a provider
+    that is never saved)."""
+    data = admin_provider_form(make_provider("newco", provider_name="Newco AI", save=False))
     response = admin_client.post("/admin/registry/provider/add/", data)
     assert response.status_code == 302, re.findall(r"errorlist[^>]*>(.*?)</ul>", response.text)
     return Provider.objects.get(provider_id="newco")
 
 
-def test_a_new_provider_shows_at_once(admin_client, providers):
+def test_a_new_provider_shows_at_once(admin_client, providers, make_provider, admin_provider_form):
     assert "Newco AI" not in admin_client.get("/?q=newco").text
     admin_client.get("/")
-    add_newco_in_admin(admin_client)
+    add_newco_in_admin(admin_client, make_provider, admin_provider_form)
     assert "Newco AI" in admin_client.get("/?q=newco").text
     assert f"{providers.count()} providers" in admin_client.get("/").text
 
@@ -288,14 +248,16 @@ def count_hint(html):
     return re.search(r'class="wizard-count-hint"[^>]*>(.*?)</p>', html).group(1)
 
 
-def test_wizard_step_1_counts_a_new_or_hidden_provider_at_once(admin_client, providers):
+def test_wizard_step_1_counts_a_new_or_hidden_provider_at_once(
+    admin_client, providers, make_provider, admin_provider_form
+):
     before = count_hint(admin_client.get("/setup/1/?free=0").text)
     assert f"{providers.count()} providers match" in before
-    newco = add_newco_in_admin(admin_client)
+    newco = add_newco_in_admin(admin_client, make_provider, admin_provider_form)
     assert f"{providers.count()} providers match" in count_hint(
         admin_client.get("/setup/1/?free=0").text
     )
-    data = admin_provider_form(newco, None)
+    data = admin_provider_form(newco)
     del data["is_published"]
     response = admin_client.post(f"/admin/registry/provider/{newco.pk}/change/", data)
     assert response.status_code == 302
