@@ -195,10 +195,19 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Abuse limits without identity (see DESIGN.md): submissions per voter key per day,
-# across all providers. TRUSTED_PROXY_COUNT says how many proxies append to
-# X-Forwarded-For; 0 means REMOTE_ADDR is the client.
+# Abuse limits without identity (registry/limits.py, README "Abuse limits"). Per provider
+# and day: one rating and one setup report per visitor, at most NETWORK_DAILY_LIMIT of each
+# per network (IPv4 address or IPv6 /64) and RANGE_DAILY_LIMIT per range (IPv4 /24, IPv6
+# /48); and at most DAILY_SUBMISSION_CAP submissions of any kind per network across
+# providers. A burst (BURST_MIN_SUBMISSIONS for one provider within the current and
+# previous hour, and BURST_FACTOR times its usual rate) is held for review, not counted.
+# TRUSTED_PROXY_COUNT says how many proxies append to X-Forwarded-For; 0 means REMOTE_ADDR
+# is the client.
 REGISTRY_DAILY_SUBMISSION_CAP = int(os.environ.get("REGISTRY_DAILY_SUBMISSION_CAP", "20"))
+REGISTRY_NETWORK_DAILY_LIMIT = int(os.environ.get("REGISTRY_NETWORK_DAILY_LIMIT", "3"))
+REGISTRY_RANGE_DAILY_LIMIT = int(os.environ.get("REGISTRY_RANGE_DAILY_LIMIT", "10"))
+REGISTRY_BURST_MIN_SUBMISSIONS = int(os.environ.get("REGISTRY_BURST_MIN_SUBMISSIONS", "20"))
+REGISTRY_BURST_FACTOR = float(os.environ.get("REGISTRY_BURST_FACTOR", "10"))
 REGISTRY_TRUSTED_PROXY_COUNT = int(os.environ.get("REGISTRY_TRUSTED_PROXY_COUNT", "0"))
 
 # Dotted path to a callable(request, provider, api_key) that receives the key typed in

@@ -22,10 +22,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url
 
 from registry import services
-from registry.models import IssueReport, ProTip, Provider, ProviderSuggestion, Review
+from registry.models import EventStatus, IssueReport, ProTip, Provider, ProviderSuggestion, Review
 from registry.services import InvalidSubmissionError, SubmissionLimitError, UnknownProviderError
 from registry.versioning import registry_version
-from registry.voters import voter_key_for
+from registry.voters import voter_for
 
 from .compare import comparison_rows
 from .forms import (
@@ -110,16 +110,22 @@ class CommunityForm:
 
     name: str
     form_class: type
-    submit: Callable[[str, dict, str], None]  # (provider_id, cleaned data, voter key)
-    thanks: Callable[[dict], str]
+    submit: Callable  # (provider_id, cleaned data, registry.voters.Voter) -> event status
+    thanks: Callable  # (cleaned data, event status or None) -> the thank-you note
 
     @property
     def partial(self):
         return f"{self.name}-form"
 
 
-def _rating_thanks(data):
-    note = "Thank you! Your rating counts now."
+HELD_NOTE = (
+    "Thank you! Many submissions for this provider arrived in the last hour, so yours is "
+    "held for review with them: it counts once a maintainer releases it."
+)
+
+
+def _rating_thanks(data, status):
+    note = HELD_NOTE if status == EventStatus.HELD else "Thank you! Your rating counts now."
     if data["comment"]:
         note += " Your comment awaits review by a maintainer before it is public."
     return note
@@ -128,30 +134,30 @@ def _rating_thanks(data):
 RATE = CommunityForm(
     "rate",
     RatingForm,
-    submit=lambda provider_id, data, voter_key: services.add_feedback(
-        provider_id, data["rating"], data["comment"] or None, voter_key=voter_key
+    submit=lambda provider_id, data, voter: services.add_feedback(
+        provider_id, data["rating"], data["comment"] or None, voter=voter
     ),
     thanks=_rating_thanks,
 )
 TIP = CommunityForm(
     "tip",
     TipForm,
-    submit=lambda provider_id, data, voter_key: services.submit_tip(
-        provider_id, data["text"], voter_key=voter_key
+    submit=lambda provider_id, data, voter: services.submit_tip(
+        provider_id, data["text"], voter=voter
     ),
-    thanks=lambda data: "Thank you! Your tip awaits review by a maintainer.",
+    thanks=lambda data, status: "Thank you! Your tip awaits review by a maintainer.",
 )
 ISSUE = CommunityForm(
     "issue",
     IssueReportForm,
-    submit=lambda provider_id, data, voter_key: services.report_issue(
+    submit=lambda provider_id, data, voter: services.report_issue(
         provider_id,
         data["category"],
         data["details"],
         broken_link=data["broken_link"],
-        voter_key=voter_key,
+        voter=voter,
     ),
-    thanks=lambda data: (
+    thanks=lambda data, status: (
         "Thank you! Your report awaits review by a maintainer; "
         "once approved it warns other visitors."
     ),
@@ -227,7 +233,7 @@ def _community_post(request, provider_id, community_form):
 
     if form.is_valid():
         try:
-            community_form.submit(provider_id, form.cleaned_data, voter_key_for(request))
+            status = community_form.submit(provider_id, form.cleaned_data, voter_for(request))
         except InvalidSubmissionError as error:
             add_service_error(form, error)
         except SubmissionLimitError as error:
@@ -235,7 +241,7 @@ def _community_post(request, provider_id, community_form):
         except UnknownProviderError:
             raise Http404("No such provider.") from None
         else:
-            note = community_form.thanks(form.cleaned_data)
+            note = community_form.thanks(form.cleaned_data, status)
             if not is_fragment(request):
                 messages.success(request, note)
                 url = reverse("onboarding:provider-detail", args=[provider_id])
@@ -343,7 +349,7 @@ def suggest_provider(request):
         data = form.cleaned_data
         try:
             services.suggest_provider(
-                data["name"], data["website"], data["reason"], voter_key=voter_key_for(request)
+                data["name"], data["website"], data["reason"], voter=voter_for(request)
             )
         except InvalidSubmissionError as error:
             add_service_error(form, error)

@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
 from django.utils.translation import ngettext
 
+from . import services
 from .models import (
     Audience,
     CautionFlag,
@@ -76,6 +78,7 @@ class ProviderAdmin(MarksPagesStale, admin.ModelAdmin):
     list_display = (
         "provider_name",
         "trust_score_display",
+        "lower_bound_display",
         "status_display",
         "confidence_display",
         "has_free_tier",
@@ -127,6 +130,12 @@ class ProviderAdmin(MarksPagesStale, admin.ModelAdmin):
         ("Community counters (read-only)", {"fields": ("community_counters",)}),
     )
 
+    def save_model(self, request, obj, form, change):
+        # An edit writes only the curated fields: a full save would write back the counters
+        # as they were when the form was loaded, losing what was counted meanwhile.
+        obj.save(update_fields=Provider.curated_fields() if change else None)
+        bump_registry_version()
+
     def get_queryset(self, request):
         return (
             super()
@@ -167,13 +176,21 @@ class ProviderAdmin(MarksPagesStale, admin.ModelAdmin):
             + getattr(provider, "pending_reports", 0)
         )
 
+    @admin.display(description="Lower bound", ordering="trust_lower_bound")
+    def lower_bound_display(self, provider):
+        return f"{provider.trust_low.total:.1f}" if provider.has_data else "no data"
+
     @admin.display(description="Counters")
     def community_counters(self, provider):
+        split = provider.counter_split()
         return (
             f"{provider.active_users} active / {provider.total_users} total users; "
             f"{provider.setup_successes} of {provider.setup_reports} setups succeeded; "
             f"{provider.ratings_count} ratings averaging {provider.star_rating:.2f}; "
-            f"{provider.positive_reviews} positive, {provider.negative_reviews} negative."
+            f"{provider.positive_reviews} positive, {provider.negative_reviews} negative. "
+            f"Of these, imported or seeded: {split['setup_reports'][0]} setup reports and "
+            f"{split['ratings_count'][0]} ratings; from visitors since: "
+            f"{split['setup_reports'][1]} setup reports and {split['ratings_count'][1]} ratings."
         )
 
 
@@ -261,12 +278,19 @@ class ProviderSuggestionAdmin(ModerationAdmin):
         return suggestion.website
 
 
-class EventAdmin(admin.ModelAdmin):
-    """Community events are the audit trail: visible, never edited by hand."""
+class EventAdmin(MarksPagesStale, admin.ModelAdmin):
+    """Community events are the audit trail: never edited by hand. Maintainers release or
+    discard the ones held in a burst, and may delete what should never have counted; each
+    goes through registry.services, so the counters stay baseline + counted events."""
 
     list_select_related = ("provider",)
-    list_filter = ("provider",)
+    list_filter = ("status", "provider")
+    show_facets = admin.ShowFacets.ALWAYS
     date_hierarchy = "created_at"
+    # Held events in groups: one provider's, newest hour first.
+    ordering = ("provider__provider_name", "-created_at")
+    actions = ("release", "discard", "delete_selected")
+    change_list_template = "admin/registry/event_change_list.html"
 
     def has_add_permission(self, request):
         return False
@@ -274,15 +298,48 @@ class EventAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    @admin.display(description="Hour", ordering="created_at")
+    def hour(self, event):
+        return f"{event.created_at:%Y-%m-%d %H}:00"
+
+    def changelist_view(self, request, extra_context=None):
+        held = self.model.objects.held()
+        groups = (
+            held.annotate(hour_of=TruncHour("created_at"))
+            .values("provider__provider_name", "provider_id", "hour_of")
+            .annotate(n=Count("pk"))
+            .order_by("provider__provider_name", "-hour_of")
+        )
+        extra_context = {
+            **(extra_context or {}),
+            "title": f"{self.model._meta.verbose_name_plural.capitalize()}: "
+            f"{held.count()} held for review",
+            "held_groups": list(groups[:50]),
+        }
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description="Release selected held events (count them)")
+    def release(self, request, queryset):
+        released = services.release_held(self.model, list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{released} held event(s) released and counted.")
+
+    @admin.action(description="Discard selected held events (never count them)")
+    def discard(self, request, queryset):
+        discarded = services.discard_held(self.model, list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{discarded} held event(s) discarded.")
+
+    def delete_model(self, request, obj):
+        services.delete_events(self.model, [obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        services.delete_events(self.model, list(queryset.values_list("pk", flat=True)))
 
 
 @admin.register(SetupReport)
 class SetupReportAdmin(EventAdmin):
-    list_display = ("provider", "success", "minutes", "felt_difficulty", "created_at")
+    list_display = ("provider", "hour", "success", "minutes", "felt_difficulty", "status")
 
 
 @admin.register(Rating)
 class RatingAdmin(EventAdmin):
-    list_display = ("provider", "stars", "created_at")
+    list_display = ("provider", "hour", "stars", "status")

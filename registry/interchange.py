@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import (
+    COUNTER_FIELDS,
     Audience,
     CautionFlag,
     CommonIssue,
@@ -32,22 +33,9 @@ from .models import (
     Provider,
     SetupStep,
 )
+from .services import counters_from_events, refresh_stars_prior
 from .versioning import bump_registry_version
 
-COUNTER_FIELDS = (
-    "total_users",
-    "active_users",
-    "setup_reports",
-    "setup_successes",
-    "setup_minutes_sum",
-    "setup_minutes_count",
-    "felt_difficulty_sum",
-    "felt_difficulty_count",
-    "ratings_count",
-    "ratings_sum",
-    "positive_reviews",
-    "negative_reviews",
-)
 REQUIRED_FIELDS = ("provider_name", "signup_url", "api_key_url", "documentation_url")
 TEXT_FIELDS = (
     "provider_name",
@@ -113,7 +101,8 @@ def provider_to_dict(provider):
             for tip in provider.pro_tips.all()
             if tip.status == Moderation.APPROVED and not tip.from_community
         ],
-        "trust_score": provider.get_trust_score(),
+        # No community data is not a score of 0.
+        "trust_score": provider.get_trust_score() if provider.has_data else None,
         "setup_steps": [step.text for step in provider.setup_steps.all()],
         "website_url": provider.website_url,
         "approval_note": provider.approval_note,
@@ -351,7 +340,27 @@ def parse_registry_data(data):
     return [_parse_provider(key, entry) for key, entry in providers.items()]
 
 
+def _set_baseline(provider, existing):
+    """The file's counters are the provider's totals. Its baseline here is what they hold
+    beyond the events counted here: all of it in a fresh database (the events of the
+    registry it came from do not travel), less than that when re-importing into this one."""
+    events = dict.fromkeys(COUNTER_FIELDS, 0)
+    if existing is not None:
+        events.update(counters_from_events([existing.pk]).get(existing.pk, {}))
+    baseline = {name: getattr(provider, name) - events[name] for name in COUNTER_FIELDS}
+    below = [name for name, value in baseline.items() if value < 0]
+    if below:
+        raise RegistryFileError(
+            f"{below[0]} is below the {events[below[0]]} already counted from visitors here; "
+            "export the registry again and import that",
+            provider.provider_id,
+            "counters",
+        )
+    provider.baseline = baseline
+
+
 def _save(provider, rows, existing):
+    _set_baseline(provider, existing)
     if existing is not None:
         provider.pk = existing.pk
         provider.created_at = existing.created_at
@@ -400,7 +409,8 @@ def import_registry_data(data, *, only_missing=False):
     parsed = parse_registry_data(data)
     created, updated, skipped = [], [], []
     with transaction.atomic():
-        existing = Provider.objects.in_bulk(
+        # Locked: a rating counted while the import runs must not be lost to its writes.
+        existing = Provider.objects.select_for_update().in_bulk(
             [provider.provider_id for provider, _ in parsed], field_name="provider_id"
         )
         for provider, rows in parsed:
@@ -411,5 +421,6 @@ def import_registry_data(data, *, only_missing=False):
             _save(provider, rows, current)
             (updated if current else created).append(provider.provider_id)
         if created or updated:
+            refresh_stars_prior()
             bump_registry_version()
     return created, updated, skipped

@@ -5,7 +5,7 @@ from functools import cached_property
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
-from django.db.models import Avg, Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
@@ -15,6 +15,22 @@ from .scoring import Status
 https_only = URLValidator(schemes=["https"], message="Enter a full https:// address.")
 
 MAX_SETUP_MINUTES = 24 * 60
+# Every community counter a provider keeps (changed only by registry.services).
+COUNTER_FIELDS = (
+    "total_users",
+    "active_users",
+    "setup_reports",
+    "setup_successes",
+    "setup_minutes_sum",
+    "setup_minutes_count",
+    "felt_difficulty_sum",
+    "felt_difficulty_count",
+    "ratings_count",
+    "ratings_sum",
+    "positive_reviews",
+    "negative_reviews",
+)
+GENERATED_FIELDS = ("trust_score", "trust_lower_bound", "status_rank")
 RECENT_ISSUE_DAYS = 30
 RECENT_ISSUES_CAUTION_AT = 3
 # "New" is what low confidence shows; a maintainer cannot pin it.
@@ -143,6 +159,13 @@ class ProviderQuerySet(models.QuerySet):
     # --- orders --------------------------------------------------------------------------
 
     def most_trusted(self):
+        """The default order: by status group (Highly Recommended, Recommended, new, Use
+        with Caution, Avoid; pins count), then by lower bound, so a few votes can never
+        outrank many within a group. An index scan (provider_most_trusted)."""
+        return self.order_by("status_rank", F("trust_lower_bound").desc(), "provider_name")
+
+    def by_score(self):
+        """Highest displayed trust score first: the seed's get_recommended_providers order."""
         return self.order_by(F("trust_score").desc(), "provider_name")
 
     def sorted_by(self, sort):
@@ -165,10 +188,6 @@ class ProviderQuerySet(models.QuerySet):
         return self.most_trusted()
 
     # --- what pages show -----------------------------------------------------------------
-
-    def with_status(self):
-        """`status_value`: Provider.status as a database expression, to filter on."""
-        return self.annotate(status_value=scoring.status_expression("trust_score"))
 
     def with_recent_issue_count(self):
         """`recent_issue_count`: approved issue reports of the last 30 days (read by
@@ -198,25 +217,30 @@ class ProviderQuerySet(models.QuerySet):
         providers = self.published().matching(
             free=free_only, difficulty=difficulty_max, min_trust=min_trust_score
         )
-        return (
-            providers.with_status()
-            .exclude(status_value__in=[s.value for s in scoring.NOT_RECOMMENDABLE])
-            .most_trusted()
-        )
+        return providers.exclude(
+            status_rank__in=[scoring.STATUS_RANK[s] for s in scoring.NOT_RECOMMENDABLE]
+        ).by_score()
 
     def statistics(self):
-        """The statistics widget's figures: two queries whatever the number of providers."""
+        """The statistics widget's figures: two queries whatever the number of providers.
+
+        The average success rate is over every setup report, so each provider weighs as
+        much as its reports: one report for a new provider moves it by a hair, not as much
+        as 450 for another."""
         totals = self.aggregate(
             providers=Count("pk"),
             active_users=Sum("active_users"),
-            average_success_rate=Avg(
-                scoring.ratio("setup_successes", "setup_reports", default=None) * 100.0
-            ),
+            setup_reports=Sum("setup_reports"),
+            setup_successes=Sum("setup_successes"),
         )
+        reports = totals["setup_reports"] or 0
         return {
             "providers": totals["providers"] or 0,
             "active_users": totals["active_users"] or 0,
-            "average_success_rate": totals["average_success_rate"],
+            "setup_reports": reports,
+            "average_success_rate": (
+                totals["setup_successes"] * 100 / reports if reports else None
+            ),
             "top": list(self.recommended(free_only=False)[:3]),
         }
 
@@ -283,13 +307,33 @@ class Provider(models.Model):
     positive_reviews = models.PositiveIntegerField(default=0)
     negative_reviews = models.PositiveIntegerField(default=0)
 
-    # The SQL twin of scoring.trust_score(), kept by the database: every write of the
-    # counters recomputes it, so lists filter and sort on an indexed column instead of
-    # computing the expression for every provider in every query. After save() an
-    # instance's value is stale until reloaded; get_trust_score() is always current.
+    # The imported or seeded figures the counters started from: the counters always equal
+    # this baseline plus the provider's counted events (manage.py verify_counters).
+    baseline = models.JSONField(default=dict, blank=True, editable=False)
+    # The registry's mean star rating that the lower bound's stars term is pulled toward,
+    # copied onto every provider by registry.services.refresh_stars_prior (a generated
+    # column can only read its own row).
+    stars_prior = models.FloatField(default=scoring.DEFAULT_STARS_PRIOR, editable=False)
+
+    # The SQL twins of registry.scoring, kept by the database: every write of the counters
+    # recomputes them, so lists filter and sort on indexed columns instead of computing
+    # expressions for every provider in every query. After save() an instance's values
+    # are stale until reloaded; get_trust_score() and friends are always current.
     trust_score = models.GeneratedField(
         expression=scoring.trust_score_expression(),
         output_field=models.FloatField(),
+        db_persist=True,
+    )
+    trust_lower_bound = models.GeneratedField(
+        expression=scoring.trust_lower_bound_expression(),
+        output_field=models.FloatField(),
+        db_persist=True,
+    )
+    # "Most trusted" groups: 0 Highly Recommended, 1 Recommended, 2 new, 3 Use with
+    # Caution, 4 Avoid (scoring.STATUS_RANK), pins included.
+    status_rank = models.GeneratedField(
+        expression=scoring.status_rank_expression(),
+        output_field=models.PositiveSmallIntegerField(),
         db_persist=True,
     )
 
@@ -303,6 +347,11 @@ class Provider(models.Model):
         indexes = [
             models.Index(fields=["is_published", "provider_name"], name="provider_by_name"),
             models.Index(fields=["-trust_score", "provider_name"], name="provider_by_trust"),
+            # The default "most trusted" order: by group, then by lower bound.
+            models.Index(
+                fields=["status_rank", "-trust_lower_bound", "provider_name"],
+                name="provider_most_trusted",
+            ),
         ]
         # Each message names the counters it is about: the import shows it to the user.
         constraints = [
@@ -402,23 +451,58 @@ class Provider(models.Model):
 
     @cached_property
     def trust(self):
-        return scoring.trust_score(
-            ratings_count=self.ratings_count,
-            ratings_sum=self.ratings_sum,
-            setup_reports=self.setup_reports,
-            setup_successes=self.setup_successes,
-            active_users=self.active_users,
-            positive_reviews=self.positive_reviews,
-            negative_reviews=self.negative_reviews,
-        )
+        return scoring.trust_score(**self._counters_for_bounds())
+
+    @classmethod
+    def curated_fields(cls):
+        """The fields maintainers edit: everything but the counters and what is derived from
+        them (the baseline, the prior, the generated scores, the creation time)."""
+        derived = {*COUNTER_FIELDS, *GENERATED_FIELDS, "id", "baseline", "stars_prior"}
+        return [f.name for f in cls._meta.concrete_fields if f.name not in derived | {"created_at"}]
 
     def validate_constraints(self, exclude=None):
-        # No constraint reads trust_score. Left in, Django would add the whole generated
-        # expression to every constraint's check query: 50 ms per provider validated.
-        return super().validate_constraints(exclude={*(exclude or ()), "trust_score"})
+        # No constraint reads the generated columns. Left in, Django would add their whole
+        # expressions to every constraint's check query: 50 ms per provider validated.
+        return super().validate_constraints(exclude={*(exclude or ()), *GENERATED_FIELDS})
 
     def get_trust_score(self):
         return self.trust.total
+
+    @property
+    def has_data(self):
+        return scoring.has_data(setup_reports=self.setup_reports, ratings_count=self.ratings_count)
+
+    def _counters_for_bounds(self):
+        return {
+            "ratings_count": self.ratings_count,
+            "ratings_sum": self.ratings_sum,
+            "setup_reports": self.setup_reports,
+            "setup_successes": self.setup_successes,
+            "active_users": self.active_users,
+            "positive_reviews": self.positive_reviews,
+            "negative_reviews": self.negative_reviews,
+        }
+
+    @cached_property
+    def trust_low(self):
+        """The lower bound's breakdown (scoring.trust_lower_bound); .total is the bound."""
+        return scoring.trust_lower_bound(
+            stars_prior=self.stars_prior, **self._counters_for_bounds()
+        )
+
+    @cached_property
+    def trust_high(self):
+        """The top of the range a provider page shows (scoring.trust_upper_bound)."""
+        return scoring.trust_upper_bound(
+            stars_prior=self.stars_prior, **self._counters_for_bounds()
+        )
+
+    def counter_split(self):
+        """Each counter as (from the imported or seeded baseline, from visitors since)."""
+        return {
+            name: (self.baseline.get(name, 0), getattr(self, name) - self.baseline.get(name, 0))
+            for name in COUNTER_FIELDS
+        }
 
     @property
     def is_confident(self):
@@ -593,11 +677,33 @@ class ProviderSuggestion(Submission):
 # --- community events: one timestamped row per counter change -------------------------
 
 
+class EventStatus(models.TextChoices):
+    COUNTED = "counted", "Counted"
+    HELD = "held", "Held for review"
+    DISCARDED = "discarded", "Discarded"
+
+
+class EventQuerySet(models.QuerySet):
+    def counted(self):
+        return self.filter(status=EventStatus.COUNTED)
+
+    def held(self):
+        return self.filter(status=EventStatus.HELD)
+
+
 class Event(models.Model):
     day = models.DateField(default=today, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
-    # Empty for calls from the Python API; set for every web submission.
+    # The visitor's key (registry.voters.Voter.visitor). Empty for calls from the Python
+    # API; set for every web submission.
     voter_key = models.CharField(max_length=64, blank=True, editable=False)
+    # Counted events are in the counters; a burst is held (not counted) until a maintainer
+    # releases it (counted then) or discards it (never counted).
+    status = models.CharField(
+        max_length=10, choices=EventStatus.choices, default=EventStatus.COUNTED, editable=False
+    )
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -614,7 +720,11 @@ class SetupReport(Event):
         choices=Difficulty.choices, null=True, blank=True
     )
 
+    QUOTA_KIND = "setup"  # its daily quotas in registry.limits
+
     class Meta(Event.Meta):
+        # Counters rebuilt from counted events, and the held ones a provider page counts.
+        indexes = [models.Index(fields=["provider", "status"], name="setupreport_by_status")]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "voter_key", "day"],
@@ -635,12 +745,44 @@ class SetupReport(Event):
     def __str__(self):
         return f"{'success' if self.success else 'failure'} on {self.provider_id}"
 
+    @staticmethod
+    def increments(success, minutes=None, felt_difficulty=None):
+        """What one setup report adds to its provider's counters (DESIGN.md's rules)."""
+        counters = {"total_users": 1, "setup_reports": 1}
+        if success:
+            counters.update(active_users=1, setup_successes=1)
+        if minutes is not None:
+            counters.update(setup_minutes_sum=minutes, setup_minutes_count=1)
+        if felt_difficulty is not None:
+            counters.update(felt_difficulty_sum=felt_difficulty, felt_difficulty_count=1)
+        return counters
+
+    def counter_increments(self):
+        return self.increments(self.success, self.minutes, self.felt_difficulty)
+
+    @staticmethod
+    def counter_aggregates():
+        """increments() summed over many rows, as SQL aggregates (verify_counters)."""
+        return {
+            "total_users": Count("pk"),
+            "setup_reports": Count("pk"),
+            "active_users": Count("pk", filter=Q(success=True)),
+            "setup_successes": Count("pk", filter=Q(success=True)),
+            "setup_minutes_sum": Sum("minutes"),
+            "setup_minutes_count": Count("minutes"),
+            "felt_difficulty_sum": Sum("felt_difficulty"),
+            "felt_difficulty_count": Count("felt_difficulty"),
+        }
+
 
 class Rating(Event):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="rating_events")
     stars = models.PositiveSmallIntegerField()
 
+    QUOTA_KIND = "rating"
+
     class Meta(Event.Meta):
+        indexes = [models.Index(fields=["provider", "status"], name="rating_by_status")]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "voter_key", "day"],
@@ -654,6 +796,28 @@ class Rating(Event):
 
     def __str__(self):
         return f"{self.stars}★ on {self.provider_id}"
+
+    @staticmethod
+    def increments(stars):
+        """What one rating adds: 4 or 5 stars is a positive review, 1 or 2 a negative one."""
+        counters = {"ratings_count": 1, "ratings_sum": stars}
+        if stars >= 4:
+            counters["positive_reviews"] = 1
+        elif stars <= 2:
+            counters["negative_reviews"] = 1
+        return counters
+
+    def counter_increments(self):
+        return self.increments(self.stars)
+
+    @staticmethod
+    def counter_aggregates():
+        return {
+            "ratings_count": Count("pk"),
+            "ratings_sum": Sum("stars"),
+            "positive_reviews": Count("pk", filter=Q(stars__gte=4)),
+            "negative_reviews": Count("pk", filter=Q(stars__lte=2)),
+        }
 
 
 # --- abuse limits without identity ------------------------------------------------------
@@ -670,17 +834,40 @@ class VoterSalt(models.Model):
         return str(self.day)
 
 
-class VoterDay(models.Model):
-    """How many submissions one voter key made on one day: the daily cap's counter."""
+class DailyQuota(models.Model):
+    """How much of one daily limit one bucket has used: the daily cap of a network
+    ("day:<network key>"), or a kind of submission for one provider from one network or
+    range ("rating:<provider pk>:network:<key>"). Written only by registry.services, with
+    an atomic conditional upsert that never passes `cap`."""
 
-    voter_key = models.CharField(max_length=64)
+    bucket = models.CharField(max_length=120)
     day = models.DateField(default=today)
-    submissions = models.PositiveIntegerField(default=0)
+    used = models.PositiveIntegerField(default=0)
+    cap = models.PositiveIntegerField(default=0)  # the limit when last used
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["voter_key", "day"], name="one_counter_per_voter_day")
+            models.UniqueConstraint(fields=["bucket", "day"], name="one_quota_per_bucket_day"),
+            models.CheckConstraint(condition=Q(used__lte=F("cap")), name="quota_within_cap"),
         ]
 
     def __str__(self):
-        return f"{self.voter_key[:8]}… on {self.day}"
+        return f"{self.bucket[:24]}… on {self.day}: {self.used}/{self.cap}"
+
+
+class ProviderHour(models.Model):
+    """Submissions for one provider in one clock hour: what the burst rule compares with
+    the provider's own recent rate (registry.services). Kept for 8 days."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="hours")
+    hour = models.DateTimeField()
+    submitted = models.PositiveIntegerField(default=0)  # counted and held
+    counted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "hour"], name="one_row_per_provider_hour")
+        ]
+
+    def __str__(self):
+        return f"{self.provider_id} at {self.hour:%Y-%m-%d %H}:00"

@@ -5,15 +5,17 @@ transaction, so concurrent writers never lose an increment (SQLite takes the wri
 BEGIN IMMEDIATE; PostgreSQL row-locks the provider for the UPDATE).
 """
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, connections, router, transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
 
+from . import limits, scoring
 from .models import (
+    COUNTER_FIELDS,
     MAX_SETUP_MINUTES,
     Difficulty,
+    EventStatus,
     IssueCategory,
     IssueReport,
     Moderation,
@@ -24,8 +26,6 @@ from .models import (
     Rating,
     Review,
     SetupReport,
-    VoterDay,
-    today,
 )
 from .secrets import PASTED_KEY_MESSAGE, looks_like_secret
 from .versioning import bump_registry_version
@@ -112,11 +112,18 @@ def _clean_int(field, value, low, high):
     return value
 
 
+class NetworkLimitError(SubmissionLimitError):
+    message = (
+        "Several people on your network have already sent this for this provider today. "
+        "Thank you! To keep the figures fair, a network counts only a few times a day."
+    )
+
+
 def _create_once(model, **fields):
-    """Insert an event row; the per-voter-per-day constraint turns a repeat into an error.
+    """Insert an event row; the per-visitor-per-day constraint turns a repeat into an error.
 
     No savepoint of its own: the error leaves the caller's atomic block, which rolls the
-    whole submission back (the cap's count included), on PostgreSQL as on SQLite."""
+    whole submission back (the quotas included), on PostgreSQL as on SQLite."""
     try:
         return model.objects.create(**fields)
     except IntegrityError as error:
@@ -125,54 +132,74 @@ def _create_once(model, **fields):
         raise
 
 
-def _count_against_daily_cap(voter_key):
-    """One more submission for this voter today, unless that would pass the cap.
-
-    The conditional upsert below is one atomic statement, so concurrent requests cannot
-    both take the last slot. Must run inside the submission's transaction, so a refused
-    or failed submission uses up nothing.
-    """
-    if not voter_key:
+def _take_quotas(voter, kind=None, provider_pk=None):
+    """registry.limits' quotas for a web submission, as the API's errors."""
+    if voter is None:
         return
-    cap = settings.REGISTRY_DAILY_SUBMISSION_CAP
-    if cap < 1:
-        raise DailyLimitError()
-    # One upsert (SQLite and PostgreSQL alike) instead of an INSERT and an UPDATE: the
-    # first submission inserts 1; a later one adds 1 only while under the cap, and
-    # otherwise changes no row. Written by hand: building the two ORM statements cost more
-    # than running them on every submission.
-    connection = connections[router.db_for_write(VoterDay)]
-    table = connection.ops.quote_name(VoterDay._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (voter_key, day, submissions) VALUES (%s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (voter_key, day) DO UPDATE SET submissions = {table}.submissions + 1 "
-            f"WHERE {table}.submissions < %s",
-            [voter_key, connection.ops.adapt_datefield_value(today()), cap],
-        )
-        counted = cursor.rowcount
-    if not counted:
-        raise DailyLimitError()
+    try:
+        limits.take_quotas(voter, kind, provider_pk)
+    except limits.QuotaExceeded as exceeded:
+        raise DailyLimitError() if exceeded.daily_cap else NetworkLimitError() from None
 
 
-def _count_event(pk, provider_id, voter_key, counters, event_model, **event_fields):
-    """The write of a setup report or a rating, inside the caller's transaction: the
-    daily cap, the counters (one F() update), the registry version bump that makes cached
-    pages stale, and the event row.
+def _apply(pk, counters):
+    """Add `counters` (F() increments) to one provider, and mark cached pages stale. The
+    UPDATE checks that the provider is still published: False if it is not."""
+    if counters and not Provider.objects.filter(pk=pk, is_published=True).update(**counters):
+        return False
+    bump_registry_version()
+    return True
+
+
+def _count_events(pk, provider_id, voter, events):
+    """The write of one submission, inside the caller's transaction: `events` are
+    (event model, counter increments, event fields) for a setup report, a rating or both
+    (the wizard's result), which count, or are held, together.
+
+    Quotas first; then the burst rule decides whether the submission is counted (the
+    counters get their F() update) or held; the registry version moves either way (a
+    provider page says how many are held). The event rows come last, so their unique
+    constraint is the only IntegrityError left to meet.
 
     The caller looks the provider up before the transaction begins: on SQLite, BEGIN
-    IMMEDIATE takes the database's write lock, so only writes should run under it. The
-    UPDATE checks again that the provider is still published; the event row comes last,
-    so its unique constraint is the only IntegrityError it can meet."""
-    _count_against_daily_cap(voter_key)
-    if not Provider.objects.filter(pk=pk, is_published=True).update(**counters):
+    IMMEDIATE takes the database's write lock, so only writes should run under it."""
+    for model, _, _ in events:
+        _take_quotas(voter, model.QUOTA_KIND, pk)
+    held = voter is not None and limits.is_burst(pk)
+    counters = {} if held else _merge(increments for _, increments, _ in events)
+    if not _apply(pk, counters) or (held and not _is_published(pk)):
         raise UnknownProviderError(provider_id)
-    bump_registry_version()
-    _create_once(event_model, provider_id=pk, voter_key=voter_key, **event_fields)
+    status = EventStatus.HELD if held else EventStatus.COUNTED
+    for model, _, fields in events:
+        if voter is not None:
+            limits.tally(pk, counted=not held)
+        _create_once(
+            model,
+            provider_id=pk,
+            voter_key=voter.visitor if voter else "",
+            status=status,
+            **fields,
+        )
+    return status
+
+
+def _merge(increments):
+    merged = {}
+    for counters in increments:
+        merged.update(counters)  # a setup report and a rating touch different counters
+    return merged
+
+
+def _is_published(pk):
+    return Provider.objects.filter(pk=pk, is_published=True).exists()
+
+
+def _as_updates(increments):
+    return {name: F(name) + amount for name, amount in increments.items()}
 
 
 def _setup_report_counters(success, setup_time_minutes, felt_difficulty):
-    """Checks a setup report; returns its counter increments and its event row's fields."""
+    """Checks a setup report; returns its counter updates and its event row's fields."""
     if not isinstance(success, bool):
         raise InvalidSubmissionError("success", "must be True or False.")
     if setup_time_minutes is not None:
@@ -181,60 +208,38 @@ def _setup_report_counters(success, setup_time_minutes, felt_difficulty):
         # Difficulty members are ints; "x", 2.5 or True are refused rather than coerced.
         _clean_int("felt_difficulty", felt_difficulty, Difficulty.EASY, Difficulty.EXPERT)
         felt_difficulty = int(felt_difficulty)
-    counters = {
-        "total_users": F("total_users") + 1,
-        "setup_reports": F("setup_reports") + 1,
-    }
-    if success:
-        counters["active_users"] = F("active_users") + 1
-        counters["setup_successes"] = F("setup_successes") + 1
-    if setup_time_minutes is not None:
-        counters["setup_minutes_sum"] = F("setup_minutes_sum") + setup_time_minutes
-        counters["setup_minutes_count"] = F("setup_minutes_count") + 1
-    if felt_difficulty is not None:
-        counters["felt_difficulty_sum"] = F("felt_difficulty_sum") + felt_difficulty
-        counters["felt_difficulty_count"] = F("felt_difficulty_count") + 1
+    counters = _as_updates(SetupReport.increments(success, setup_time_minutes, felt_difficulty))
     event = {"success": success, "minutes": setup_time_minutes, "felt_difficulty": felt_difficulty}
     return counters, event
 
 
 def _rating_counters(rating, comment):
-    """Checks a rating; returns its counter increments and its cleaned comment."""
+    """Checks a rating; returns its counter updates and its cleaned comment."""
     _clean_int("rating", rating, 1, 5)
     comment = _clean_text("comment", comment, COMMENT_MAX, required=False)
-    counters = {
-        "ratings_count": F("ratings_count") + 1,
-        "ratings_sum": F("ratings_sum") + rating,
-    }
-    if rating >= 4:
-        counters["positive_reviews"] = F("positive_reviews") + 1
-    elif rating <= 2:
-        counters["negative_reviews"] = F("negative_reviews") + 1
-    return counters, comment
-
-
-def _count_rating(pk, provider_id, voter_key, rating, counters, comment):
-    _count_event(pk, provider_id, voter_key, counters, Rating, stars=rating)
-    if comment:
-        Review.objects.create(provider_id=pk, rating=rating, text=comment, voter_key=voter_key)
+    return _as_updates(Rating.increments(rating)), comment
 
 
 def record_user_signup(
-    provider_id, success, setup_time_minutes=None, *, felt_difficulty=None, voter_key=""
+    provider_id, success, setup_time_minutes=None, *, felt_difficulty=None, voter=None
 ):
-    """One setup report: the seed's record_user_signup."""
+    """One setup report: the seed's record_user_signup. `voter` (registry.voters.Voter) is
+    who sent it from the web, under the abuse limits; None for trusted Python callers.
+    Returns the event's status: counted, or held in a burst."""
     counters, event = _setup_report_counters(success, setup_time_minutes, felt_difficulty)
     pk = _provider_pk(provider_id)
     with transaction.atomic():
-        _count_event(pk, provider_id, voter_key, counters, SetupReport, **event)
+        return _count_events(pk, provider_id, voter, [(SetupReport, counters, event)])
 
 
-def add_feedback(provider_id, rating, comment=None, *, voter_key=""):
+def add_feedback(provider_id, rating, comment=None, *, voter=None):
     """One star rating, with an optional comment that waits for moderation."""
     counters, comment = _rating_counters(rating, comment)
     pk = _provider_pk(provider_id)
     with transaction.atomic():
-        _count_rating(pk, provider_id, voter_key, rating, counters, comment)
+        status = _count_events(pk, provider_id, voter, [(Rating, counters, {"stars": rating})])
+        _add_review(pk, rating, comment, voter)
+    return status
 
 
 def share_setup_result(
@@ -245,34 +250,50 @@ def share_setup_result(
     felt_difficulty,
     rating,
     comment=None,
-    voter_key="",
+    voter=None,
 ):
-    """The setup wizard's shared result: a setup report and a rating that count together
-    or not at all."""
+    """The setup wizard's shared result: a setup report and a rating that count (or are
+    held) together or not at all."""
     report_counters, event = _setup_report_counters(success, setup_time_minutes, felt_difficulty)
     rating_counters, comment = _rating_counters(rating, comment)
     pk = _provider_pk(provider_id)
     with transaction.atomic():
-        _count_event(pk, provider_id, voter_key, report_counters, SetupReport, **event)
-        _count_rating(pk, provider_id, voter_key, rating, rating_counters, comment)
+        status = _count_events(
+            pk,
+            provider_id,
+            voter,
+            [
+                (SetupReport, report_counters, event),
+                (Rating, rating_counters, {"stars": rating}),
+            ],
+        )
+        _add_review(pk, rating, comment, voter)
+    return status
 
 
-def submit_tip(provider_id, text, *, voter_key=""):
+def _add_review(pk, rating, comment, voter):
+    if comment:
+        Review.objects.create(
+            provider_id=pk, rating=rating, text=comment, voter_key=voter.visitor if voter else ""
+        )
+
+
+def submit_tip(provider_id, text, *, voter=None):
     text = _clean_text("text", text, TIP_MAX)
     with transaction.atomic():
         pk = _provider_pk(provider_id)
-        _count_against_daily_cap(voter_key)
+        _take_quotas(voter)
         return ProTip.objects.create(
             provider_id=pk,
             text=text,
             from_community=True,
             status=Moderation.PENDING,
             position=1000,  # after the curated tips once approved
-            voter_key=voter_key,
+            voter_key=voter.visitor if voter else "",
         )
 
 
-def report_issue(provider_id, category, details, *, broken_link="", voter_key=""):
+def report_issue(provider_id, category, details, *, broken_link="", voter=None):
     if category not in IssueCategory.values:
         raise InvalidSubmissionError("category", "choose one of the listed categories.")
     if category == IssueCategory.BROKEN_LINK:
@@ -283,17 +304,17 @@ def report_issue(provider_id, category, details, *, broken_link="", voter_key=""
     details = _clean_text("details", details, REPORT_MAX)
     with transaction.atomic():
         pk = _provider_pk(provider_id)
-        _count_against_daily_cap(voter_key)
+        _take_quotas(voter)
         return IssueReport.objects.create(
             provider_id=pk,
             category=category,
             broken_link=broken_link,
             details=details,
-            voter_key=voter_key,
+            voter_key=voter.visitor if voter else "",
         )
 
 
-def suggest_provider(name, website, reason, *, voter_key=""):
+def suggest_provider(name, website, reason, *, voter=None):
     name = _clean_text("name", name, 100)
     reason = _clean_text("reason", reason, SUGGESTION_REASON_MAX)
     website = _clean_text("website", website, 300)
@@ -302,10 +323,145 @@ def suggest_provider(name, website, reason, *, voter_key=""):
     except ValidationError:
         raise InvalidSubmissionError("website", "enter a full web address.") from None
     with transaction.atomic():
-        _count_against_daily_cap(voter_key)
+        _take_quotas(voter)
         return ProviderSuggestion.objects.create(
-            name=name, website=website, reason=reason, voter_key=voter_key
+            name=name, website=website, reason=reason, voter_key=voter.visitor if voter else ""
         )
+
+
+# --- held events, deleted events, and counters rebuilt from events ------------------------
+
+
+def _event_increments(rows):
+    """The counter increments of event rows, summed per provider: {pk: {counter: n}}."""
+    totals = {}
+    for row in rows:
+        counters = totals.setdefault(row.provider_id, dict.fromkeys(COUNTER_FIELDS, 0))
+        for name, amount in row.counter_increments().items():
+            counters[name] += amount
+    return totals
+
+
+def _add_to_counters(totals, sign):
+    for pk, counters in totals.items():
+        changes = {name: F(name) + sign * n for name, n in counters.items() if n}
+        if changes:
+            Provider.objects.filter(pk=pk).update(**changes)
+    if totals:
+        bump_registry_version()
+
+
+def release_held(model, pks):
+    """Count held events (a maintainer's release): each becomes counted and its counters
+    are added with F() updates, in one transaction. Returns how many were released."""
+    with transaction.atomic():
+        rows = list(model.objects.select_for_update().held().filter(pk__in=pks))
+        model.objects.filter(pk__in=[row.pk for row in rows]).update(status=EventStatus.COUNTED)
+        _add_to_counters(_event_increments(rows), +1)
+    return len(rows)
+
+
+def discard_held(model, pks):
+    """Never count these held events. The counters do not change."""
+    with transaction.atomic():
+        discarded = model.objects.held().filter(pk__in=pks).update(status=EventStatus.DISCARDED)
+        if discarded:
+            bump_registry_version()
+    return discarded
+
+
+def delete_events(model, pks):
+    """Delete event rows (a maintainer removing what should never have counted): the
+    counters lose what the counted ones added, so they still equal baseline + events."""
+    with transaction.atomic():
+        rows = list(model.objects.select_for_update().filter(pk__in=pks))
+        counted = [row for row in rows if row.status == EventStatus.COUNTED]
+        model.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        _add_to_counters(_event_increments(counted), -1)
+        if rows and not counted:
+            bump_registry_version()
+    return len(rows)
+
+
+def counters_from_events(pks=None):
+    """Every provider's counted events as counter totals: {pk: {counter: n}}, in two grouped
+    queries over the event tables."""
+    totals = {}
+    for model in (SetupReport, Rating):
+        events = model.objects.counted()
+        if pks is not None:
+            events = events.filter(provider__in=pks)
+        for row in events.order_by().values("provider").annotate(**model.counter_aggregates()):
+            counters = totals.setdefault(row.pop("provider"), dict.fromkeys(COUNTER_FIELDS, 0))
+            for name, value in row.items():
+                counters[name] += value or 0
+    return totals
+
+
+def counter_differences(pks=None):
+    """Providers whose counters differ from baseline + counted events:
+    {provider_id: {counter: (stored, expected)}}."""
+    events = counters_from_events(pks)
+    providers = Provider.objects.all() if pks is None else Provider.objects.filter(pk__in=pks)
+    differences = {}
+    for provider in providers.only("pk", "provider_id", "baseline", *COUNTER_FIELDS):
+        expected = _expected_counters(provider, events.get(provider.pk))
+        wrong = {
+            name: (getattr(provider, name), value)
+            for name, value in expected.items()
+            if getattr(provider, name) != value
+        }
+        if wrong:
+            differences[provider.provider_id] = wrong
+    return differences
+
+
+def _expected_counters(provider, events):
+    events = events or dict.fromkeys(COUNTER_FIELDS, 0)
+    return {name: provider.baseline.get(name, 0) + events[name] for name in COUNTER_FIELDS}
+
+
+def repair_counters(provider_id):
+    """Set one provider's counters to baseline + counted events, in one transaction that
+    locks the provider, so a submission counted meanwhile is neither lost nor added
+    twice. Returns the counters that changed: {counter: (before, after)}."""
+    with transaction.atomic():
+        provider = Provider.objects.select_for_update().get(provider_id=provider_id)
+        expected = _expected_counters(
+            provider, counters_from_events([provider.pk]).get(provider.pk)
+        )
+        changed = {
+            name: (getattr(provider, name), value)
+            for name, value in expected.items()
+            if getattr(provider, name) != value
+        }
+        if changed:
+            Provider.objects.filter(pk=provider.pk).update(**expected)
+            bump_registry_version()
+    return changed
+
+
+def refresh_stars_prior():
+    """Copy the registry's mean star rating (over every published provider's ratings, or
+    scoring.DEFAULT_STARS_PRIOR before there are any) onto every provider, where the lower
+    bound's generated column reads it. Runs once a day (daily_upkeep) and after imports."""
+    totals = Provider.objects.published().aggregate(
+        ratings=Sum("ratings_count"), stars=Sum("ratings_sum")
+    )
+    prior = (
+        totals["stars"] / totals["ratings"] if totals["ratings"] else scoring.DEFAULT_STARS_PRIOR
+    )
+    with transaction.atomic():
+        if Provider.objects.exclude(stars_prior=prior).update(stars_prior=prior):
+            bump_registry_version()
+    return prior
+
+
+def daily_upkeep(day):
+    """The first submission of a day: forget what no limit reads any more, and refresh the
+    registry mean of the lower bound."""
+    limits.forget_old(day)
+    refresh_stars_prior()
 
 
 def get_recommended_providers(free_only=True, min_trust_score=70.0, difficulty_max=None):

@@ -1,21 +1,30 @@
-"""Voter keys: one anonymous, unlinkable identity per visitor per day.
+"""Voter keys: anonymous, unlinkable identities per day, for the abuse limits.
 
-key = HMAC-SHA256(daily random salt, client IP (IPv6 cut to /64) + User-Agent)
+Each submission carries three HMAC-SHA256 keys under the day's random salt:
+- visitor: network + User-Agent. One rating and one setup report per provider per day;
+  it tells apart two people behind one NAT. The User-Agent is a hint, never an identity:
+- network: the IPv4 address, or the IPv6 /64 (what one visitor controls);
+- range: the IPv4 /24, or the IPv6 /48.
+A client cannot change its network or range by changing headers, so the per-network and
+per-range limits (registry.services) hold however often it rotates its User-Agent.
 
-No IP address or User-Agent is stored. The salt is random, made on first use each day
-and deleted after two days, so yesterday's keys cannot be recomputed or linked to today's.
+No IP address, User-Agent or range is stored. The salt is random, made on first use each
+day and deleted after two days, so yesterday's keys cannot be recomputed or linked to
+today's.
 """
 
 import hashlib
 import hmac
 import ipaddress
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connections, router, transaction
 
-from .models import VoterDay, VoterSalt, today
+from . import services
+from .models import VoterSalt, today
 
 SALT_DAYS_KEPT = 2
 
@@ -50,9 +59,10 @@ def _salt_from_database(day):
     try:
         with transaction.atomic():
             VoterSalt.objects.create(day=day, salt=secrets.token_hex(32))
-            # The first visitor of a day retires the old salts and counters: no cron needed.
+            # The first visitor of a day retires the old salts, and starts the day's upkeep
+            # of the limits and the score: no cron needed.
             VoterSalt.objects.filter(day__lt=day - timedelta(days=SALT_DAYS_KEPT)).delete()
-            VoterDay.objects.filter(day__lt=day - timedelta(days=SALT_DAYS_KEPT)).delete()
+            services.daily_upkeep(day)
     except IntegrityError:
         pass  # another request made today's salt first
     return VoterSalt.objects.get(day=day).salt
@@ -73,20 +83,54 @@ def client_ip(request):
     return address
 
 
-def network_of(address):
-    """An IPv6 visitor controls a whole /64, so that is what counts as one address."""
+def _ip(address):
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    return ip
+
+
+def network_of(address):
+    """An IPv6 visitor controls a whole /64, so that is what counts as one address."""
+    ip = _ip(address)
+    if ip is None:
         return "unknown"
     if ip.version == 6:
-        if ip.ipv4_mapped:
-            return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)
 
 
-def voter_key_for(request, day=None):
-    material = f"{network_of(client_ip(request))}|{request.META.get('HTTP_USER_AGENT', '')}"
-    salt = daily_salt(day)
+def range_of(address):
+    """The IPv4 /24 or the IPv6 /48 around an address: one provider's or site's block."""
+    ip = _ip(address)
+    if ip is None:
+        return "unknown"
+    prefix = 48 if ip.version == 6 else 24
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+@dataclass(frozen=True)
+class Voter:
+    """Who sent a submission, as the day's HMACs: never the address or headers themselves."""
+
+    visitor: str
+    network: str
+    range: str
+
+
+def _hmac(salt, material):
     return hmac.new(salt.encode(), material.encode(), hashlib.sha256).hexdigest()
+
+
+def voter_for(request, day=None):
+    address = client_ip(request)
+    network = network_of(address)
+    salt = daily_salt(day)
+    return Voter(
+        visitor=_hmac(salt, f"visitor|{network}|{request.META.get('HTTP_USER_AGENT', '')}"),
+        network=_hmac(salt, f"network|{network}"),
+        range=_hmac(salt, f"range|{range_of(address)}"),
+    )

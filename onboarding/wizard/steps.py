@@ -14,9 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from registry.models import ProTip, Provider
+from registry.models import EventStatus, ProTip, Provider
 from registry.services import InvalidSubmissionError, SubmissionLimitError, share_setup_result
-from registry.voters import voter_key_for
+from registry.voters import voter_for
 
 from ..compare import comparison_rows
 from ..htmx import is_fragment
@@ -326,14 +326,14 @@ def rate_step(request, state, provider, notice=""):
             before = figures(provider)
             answers = form.cleaned_data
             try:
-                share_setup_result(
+                status = share_setup_result(
                     provider.provider_id,
                     success=answers["success"] == "yes",
                     setup_time_minutes=answers["minutes"],
                     felt_difficulty=answers["felt_difficulty"],
                     rating=answers["stars"],
                     comment=answers["comment"] or None,
-                    voter_key=voter_key_for(request),
+                    voter=voter_for(request),
                 )
             except SubmissionLimitError as error:
                 limit_message = error.message
@@ -341,7 +341,12 @@ def rate_step(request, state, provider, notice=""):
             except InvalidSubmissionError as error:
                 form.add_error(SERVICE_FIELDS.get(error.field), error.message)
             else:
-                done = {"shared": True, "commented": bool(answers["comment"]), "before": before}
+                done = {
+                    "shared": True,
+                    "held": status == EventStatus.HELD,
+                    "commented": bool(answers["comment"]),
+                    "before": before,
+                }
                 return finish(request, state, provider, done)
     else:
         form = RateExperienceForm(initial={"minutes": state.setup_minutes()})

@@ -29,8 +29,9 @@ def test_full_page_has_widget_filters_and_cards(client, providers):
     assert 'hx-push-url="true"' in html
     assert 'action="/"' in html  # works without JavaScript too
     assert len(card_ids(response)) == providers.count()
-    # Default order: trust score, highest first.
-    assert card_ids(response)[:2] == ["openrouter", "anthropic"]
+    # Default order: by status, then lower bound. Anthropic's pinned "Use with Caution"
+    # (81.7) no longer sorts above DeepSeek's "Recommended" (79.7).
+    assert card_ids(response)[:2] == ["openrouter", "deepseek"]
     assert 'href="/suggest/"' in html
 
 

@@ -22,8 +22,14 @@ from registry.models import (
 )
 from registry.services import add_feedback, record_user_signup, report_issue
 from registry.versioning import bump_registry_version, registry_version
+from registry.voters import Voter
 
 HX = {"HX-Request": "true"}
+
+
+def voter(name):
+    """A web submitter for the services' abuse limits: its own visitor, network and range."""
+    return Voter(visitor=name, network=f"{name}/network", range=f"{name}/range")
 
 
 @pytest.fixture
@@ -377,7 +383,7 @@ def test_a_pending_message_is_shown_and_never_cached(client, providers):
 
 def test_the_registry_version_moves_with_every_bump_even_after_a_flush(providers):
     before = registry_version()
-    add_feedback("groq", 5, voter_key="a" * 64)
+    add_feedback("groq", 5, voter=voter("a" * 64))
     after_rating = registry_version()
     assert after_rating != before
     RegistryVersion.objects.all().delete()  # as after `flush`: the next bump makes the row

@@ -2,6 +2,7 @@ from django.db.models import Sum
 from django.template import Context, Template
 
 from registry.models import Provider
+from registry.services import record_user_signup
 
 HX = {"HX-Request": "true"}
 
@@ -22,10 +23,21 @@ def test_stats_fragment_for_htmx_polling(client, default_providers):
     assert "Anthropic" not in html
 
 
-def test_average_success_rate_is_over_providers_with_reports(client, default_providers):
-    rates = [p.success_rate for p in Provider.objects.published() if p.setup_reports]
+def test_average_success_rate_is_over_every_setup_report(client, default_providers):
+    providers = Provider.objects.published()
+    successes = sum(p.setup_successes for p in providers)
+    reports = sum(p.setup_reports for p in providers)
     html = client.get("/stats/", headers=HX).content.decode()
-    assert f'data-stat="success-rate">{sum(rates) / len(rates):.1f}%<' in html
+    assert f'data-stat="success-rate">{successes / reports * 100:.1f}%<' in html
+    assert "weighted by its reports" in html  # the widget says how it averages
+
+
+def test_one_report_for_a_new_provider_barely_moves_the_average(client, default_providers):
+    before = Provider.objects.published().statistics()["average_success_rate"]
+    record_user_signup("google", True)
+    after = Provider.objects.published().statistics()["average_success_rate"]
+    # Averaged per provider, one success would have moved it by 2.4 points.
+    assert abs(after - before) < 0.01
 
 
 def test_stats_page_without_htmx(client, default_providers):

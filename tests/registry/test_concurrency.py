@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 from django.db.models import Count, Q, Sum
 
-from registry.models import Provider, Rating, SetupReport, VoterDay
+from registry.models import DailyQuota, Provider, Rating, SetupReport
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = 4
@@ -31,6 +31,7 @@ django.setup()
 from registry.services import (
     AlreadySubmittedError, DailyLimitError, add_feedback, record_user_signup,
 )
+from registry.voters import Voter
 
 mode, worker, calls, start_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 providers = json.loads(os.environ["BYOK_WORKER_PROVIDERS"])
@@ -48,7 +49,7 @@ else:  # one voter key shared by every worker: one rating per provider, a daily 
     order = providers[worker:] + providers[:worker]
     for provider_id in order:
         try:
-            add_feedback(provider_id, 4, voter_key="shared-voter")
+            add_feedback(provider_id, 4, voter=Voter("shared-voter", "shared-net", "shared-range"))
             outcome["ok"] += 1
         except AlreadySubmittedError:
             outcome["already"] += 1
@@ -150,7 +151,7 @@ def test_one_voter_key_cannot_beat_the_limits_by_racing(transactional_db, make_p
     ok = sum(r["ok"] for r in results)
     assert ok == 8  # the cap, exactly
     assert sum(r["already"] + r["limit"] for r in results) == PROCESSES * 12 - 8
-    assert VoterDay.objects.get(voter_key="shared-voter").submissions == 8
+    assert DailyQuota.objects.get(bucket="day:shared-net").used == 8
     per_provider = Rating.objects.values("provider").annotate(n=Count("pk"))
     assert sorted(row["n"] for row in per_provider) == [1] * 8  # one rating per provider
     assert Provider.objects.aggregate(n=Sum("ratings_count"))["n"] == 8

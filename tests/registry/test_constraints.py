@@ -9,13 +9,14 @@ from django.db import IntegrityError, transaction
 from registry.interchange import COUNTER_FIELDS
 from registry.models import (
     Audience,
+    DailyQuota,
     IssueCategory,
     IssueReport,
     Provider,
+    ProviderHour,
     Rating,
     Review,
     SetupReport,
-    VoterDay,
     VoterSalt,
 )
 
@@ -220,12 +221,19 @@ def test_broken_link_only_on_broken_link_reports(provider):
     )
 
 
-def test_one_daily_counter_and_salt_per_day(db):
-    VoterDay.objects.create(voter_key="k1")
-    assert refused(lambda: VoterDay.objects.create(voter_key="k1"))
-    assert refused(lambda: VoterDay.objects.filter(voter_key="k1").update(submissions=-1))
+def test_one_daily_quota_and_salt_per_day(db):
+    DailyQuota.objects.create(bucket="k1", used=1, cap=3)
+    assert refused(lambda: DailyQuota.objects.create(bucket="k1", used=1, cap=3))
+    assert refused(lambda: DailyQuota.objects.filter(bucket="k1").update(used=-1))
+    assert refused(lambda: DailyQuota.objects.filter(bucket="k1").update(used=4))
     VoterSalt.objects.create(day=datetime.date(2026, 1, 1), salt="a")
     assert refused(lambda: VoterSalt.objects.create(day=datetime.date(2026, 1, 1), salt="b"))
+
+
+def test_one_hourly_tally_per_provider_and_hour(provider):
+    hour = datetime.datetime(2026, 1, 1, 9, tzinfo=datetime.UTC)
+    ProviderHour.objects.create(provider=provider, hour=hour, submitted=1, counted=1)
+    assert refused(lambda: ProviderHour.objects.create(provider=provider, hour=hour))
 
 
 TESTED = {name for name, _ in PROVIDER_VIOLATIONS} | {
@@ -236,7 +244,9 @@ TESTED = {name for name, _ in PROVIDER_VIOLATIONS} | {
     "setup_minutes_within_a_day",
     "setup_felt_difficulty_in_range",
     "broken_link_only_for_broken_link_reports",
-    "one_counter_per_voter_day",
+    "one_quota_per_bucket_day",
+    "quota_within_cap",
+    "one_row_per_provider_hour",
 }
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from registry.models import (
+    COUNTER_FIELDS,
     Audience,
     CautionFlag,
     CommonIssue,
@@ -18,7 +19,7 @@ from registry.models import (
     SetupStep,
     https_only,
 )
-from registry.scoring import Status
+from registry.scoring import STATUS_RANK, Status
 from registry.services import add_feedback, record_user_signup
 
 MODELS_DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "models-dev-providers.json"
@@ -171,9 +172,11 @@ def test_seed_four_show_the_seeds_figures(default_providers, provider_id):
     assert p.is_confident
     assert p.status == seed["category"]
     assert p.get_trust_score() == seed["computed"]
-    annotated = Provider.objects.with_status().get(pk=p.pk)
-    assert annotated.trust_score == seed["computed"]
-    assert annotated.status_value == seed["category"]
+    stored = Provider.objects.get(pk=p.pk)
+    assert stored.trust_score == seed["computed"]
+    assert stored.status_rank == STATUS_RANK[seed["category"]]
+    # The seed's figures are the baseline: no visitor has reported yet.
+    assert stored.baseline == {name: getattr(stored, name) for name in COUNTER_FIELDS}
 
 
 def test_only_anthropic_needs_a_pin(default_providers):

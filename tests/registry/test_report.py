@@ -31,7 +31,16 @@ def test_report_is_an_aligned_table_of_every_provider(default_providers):
     lines = report()
     spans = columns(lines)
     header = cells(lines[0], spans)
-    assert header == ["Provider", "Trust", "Status", "Confidence", "Stars", "Success", "Users"]
+    assert header == [
+        "Provider",
+        "Trust",
+        "Range",
+        "Status",
+        "Confidence",
+        "Stars",
+        "Success",
+        "Users",
+    ]
 
     providers = Provider.objects.published()
     rows = [cells(line, spans) for line in lines[2 : 2 + providers.count()]]
@@ -40,6 +49,7 @@ def test_report_is_an_aligned_table_of_every_provider(default_providers):
 
     assert by_name["OpenRouter"][1:] == [
         "92.3",
+        "90.9-93.5",
         "Highly Recommended",
         "ok",
         "4.8",
@@ -48,19 +58,27 @@ def test_report_is_an_aligned_table_of_every_provider(default_providers):
     ]
     assert by_name["DeepSeek"][1:] == [
         "79.7",
+        "77.4-82.0",
         "Recommended",
         "ok",
         "4.3",
         "88.2%",
         "320 / 450",
     ]
-    assert by_name["Hugging Face"][1:4] == ["65.7", "Use with Caution", "ok"]
-    assert by_name["Anthropic (Claude)"][1:4] == ["81.7", "Use with Caution (pinned)", "ok"]
-    assert by_name["Groq"][1:4] == ["0.0", "New", "low"]
+    assert by_name["Hugging Face"][1:2] + by_name["Hugging Face"][3:5] == [
+        "65.7",
+        "Use with Caution",
+        "ok",
+    ]
+    assert by_name["Anthropic (Claude)"][3:5] == ["Use with Caution (pinned)", "ok"]
+    # No data is not a score of 0.
+    assert by_name["Groq"][1:5] == ["no data yet", "", "New", "low"]
 
-    # Best first, and the numbers right-aligned in their column.
-    scores = [float(row[1]) for row in rows]
-    assert scores == sorted(scores, reverse=True)
+    # Most trusted first (by status group, then the lower end of the range), and the
+    # numbers right-aligned in their column.
+    order = [row[0] for row in rows]
+    assert order[:2] == ["OpenRouter", "DeepSeek"]
+    assert order[-2:] == ["Anthropic (Claude)", "Hugging Face"]  # Use with Caution last
     trust_end = spans[1][1]
     for line in lines[2 : 2 + len(rows)]:
         assert line[trust_end - 1] != " "

@@ -9,7 +9,19 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from registry.models import Provider
-from registry.scoring import Status, band, is_confident, round_half_up, status, trust_score
+from registry.scoring import (
+    DEFAULT_STARS_PRIOR,
+    STATUS_RANK,
+    Status,
+    band,
+    is_confident,
+    round_half_up,
+    status,
+    trust_lower_bound,
+    trust_score,
+    trust_upper_bound,
+    wilson_bounds,
+)
 
 NO_COUNTERS = dict(
     ratings_count=0,
@@ -300,28 +312,35 @@ def test_provider_status_follows_pin_and_confidence(make_provider):
 PINS = st.sampled_from(["", *(s.value for s in Status if s != Status.NEW)])
 
 
-@given(counters=community_counters(), pin=PINS)
+PRIORS = st.one_of(st.just(DEFAULT_STARS_PRIOR), st.floats(min_value=1, max_value=5))
+
+
+@given(counters=community_counters(), pin=PINS, prior=PRIORS)
 @hypothesis_settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-def test_the_sql_twin_agrees_with_the_pure_function(provider, counters, pin):
+def test_the_sql_twins_agree_with_the_pure_functions(provider, counters, pin, prior):
     Provider.objects.filter(pk=provider.pk).update(
-        **counters, status_pin=pin, status_pin_reason="Reason" if pin else ""
+        **counters, stars_prior=prior, status_pin=pin, status_pin_reason="Reason" if pin else ""
     )
-    # trust_score is the generated column: the database computed it from these counters.
-    annotated = Provider.objects.with_status().get(pk=provider.pk)
+    # The generated columns: the database computed them from these counters.
+    stored = Provider.objects.get(pk=provider.pk)
 
     expected = trust_score(**score_inputs(counters)).total
-    assert annotated.trust_score == pytest.approx(expected, abs=1e-9)  # same rounding: exact
-    assert annotated.get_trust_score() == expected
-    assert annotated.status_value == annotated.status.value
-    assert annotated.status_value == status(
+    assert stored.trust_score == expected  # same arithmetic, same rounding: exact
+    assert stored.get_trust_score() == expected
+    lower = trust_lower_bound(stars_prior=prior, **score_inputs(counters)).total
+    assert stored.trust_lower_bound == lower
+    assert stored.trust_low.total == lower
+    expected_status = status(
         expected,
         confident=is_confident(
             setup_reports=counters["setup_reports"], ratings_count=counters["ratings_count"]
         ),
         pin=pin,
     )
+    assert stored.status == expected_status
+    assert stored.status_rank == STATUS_RANK[expected_status]
 
 
 def test_the_stored_score_filters_and_sorts_like_python(make_provider):
@@ -336,3 +355,53 @@ def test_the_stored_score_filters_and_sorts_like_python(make_provider):
     assert list(
         Provider.objects.filter(trust_score__gte=92.3).values_list("provider_id", flat=True)
     ) == ["high"]
+
+
+# --- the lower bound and the range -------------------------------------------------------
+
+
+def test_wilson_bounds_match_the_textbook_values():
+    # 8 of 10: the 95% Wilson interval is 0.490 to 0.943 (Wilson, 1927; any stats text).
+    low, high = wilson_bounds(8, 10)
+    assert (round(low, 3), round(high, 3)) == (0.49, 0.943)
+    assert wilson_bounds(0, 0) == (0.0, 1.0)
+    low, high = wilson_bounds(3, 3)
+    assert round(low, 4) == 0.4385 and high == pytest.approx(1.0)
+
+
+@given(community_counters(), PRIORS)
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_the_score_lies_in_its_range(counters, prior):
+    inputs = score_inputs(counters)
+    score = trust_score(**inputs).total
+    assert trust_lower_bound(stars_prior=prior, **inputs).total <= score
+    assert score <= trust_upper_bound(stars_prior=prior, **inputs).total
+
+
+def test_a_few_votes_are_a_wide_range_and_many_a_narrow_one():
+    few = dict(NO_COUNTERS, ratings_count=3, ratings_sum=15, setup_reports=3, setup_successes=3)
+    few.update(active_users=3, positive_reviews=3)
+    many = {name: value * 100 for name, value in few.items()}
+    low_few = trust_lower_bound(stars_prior=4.0, **few).total
+    low_many = trust_lower_bound(stars_prior=4.0, **many).total
+    # The same shares of success and praise: the same score but for adoption...
+    assert trust_score(**few).total < trust_score(**many).total
+    # ...while the lower bound rewards the evidence: 3 perfect results are worth far less.
+    assert low_many - low_few > 30
+    width_few = trust_upper_bound(stars_prior=4.0, **few).total - low_few
+    width_many = trust_upper_bound(stars_prior=4.0, **many).total - low_many
+    assert width_few > 4 * width_many
+
+
+def test_the_stars_term_is_pulled_toward_the_registry_mean_never_above_the_observed():
+    five_stars_once = dict(NO_COUNTERS, ratings_count=1, ratings_sum=5)
+    low = trust_lower_bound(stars_prior=4.0, **five_stars_once)
+    # (5 + 10 x 4.0) / 11 = 4.09 stars: ten ratings' worth of the registry mean.
+    assert low.stars.fraction * 5 == pytest.approx(45 / 11)
+    one_star_once = dict(NO_COUNTERS, ratings_count=1, ratings_sum=1)
+    assert trust_lower_bound(stars_prior=4.0, **one_star_once).stars.fraction * 5 == 1.0
+
+
+def test_no_data_has_a_zero_lower_bound_and_the_widest_range():
+    assert trust_lower_bound(stars_prior=4.0, **NO_COUNTERS).total == 0.0
+    assert trust_upper_bound(stars_prior=4.0, **NO_COUNTERS).total == 85.0  # adoption 0

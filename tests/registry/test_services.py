@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import F
 
 from registry.models import (
+    DailyQuota,
     Difficulty,
     IssueCategory,
     IssueReport,
@@ -15,7 +16,6 @@ from registry.models import (
     Rating,
     Review,
     SetupReport,
-    VoterDay,
 )
 from registry.services import (
     AlreadySubmittedError,
@@ -24,7 +24,7 @@ from registry.services import (
     RegistryError,
     SubmissionLimitError,
     UnknownProviderError,
-    _count_event,
+    _count_events,
     add_feedback,
     get_recommended_providers,
     get_registry,
@@ -33,6 +33,13 @@ from registry.services import (
     submit_tip,
     suggest_provider,
 )
+from registry.voters import Voter
+
+
+def voter(name):
+    """A web submitter for the services' abuse limits: its own visitor, network and range."""
+    return Voter(visitor=name, network=f"{name}/network", range=f"{name}/range")
+
 
 FAKE_KEY = "sk-or-v1-" + "a1b2c3d4" * 6
 
@@ -57,7 +64,7 @@ def snapshot():
         ProTip.objects.count(),
         IssueReport.objects.count(),
         ProviderSuggestion.objects.count(),
-        list(VoterDay.objects.values_list("voter_key", "submissions")),
+        list(DailyQuota.objects.values_list("bucket", "used")),
     )
 
 
@@ -217,8 +224,8 @@ def test_a_provider_unpublished_after_the_lookup_counts_nothing(make_provider, u
     hidden = make_provider("hidden", is_published=False)
     counters = {"ratings_count": F("ratings_count") + 1}
     with unchanged, pytest.raises(UnknownProviderError), transaction.atomic():
-        _count_event(hidden.pk, "hidden", "voter-1", counters, Rating, stars=5)
-    assert not VoterDay.objects.exists()
+        _count_events(hidden.pk, "hidden", voter("voter-1"), [(Rating, counters, {"stars": 5})])
+    assert not DailyQuota.objects.exists()
 
 
 @pytest.mark.parametrize("rating", [0, 6, -1, 3.5, 5.0, "5", "x", None, True, False, [5]])
@@ -330,40 +337,40 @@ def test_suggestion_needs_a_web_address(db, unchanged, website):
 
 def test_same_voter_twice_a_day_is_refused_and_nothing_counted(make_provider, provider):
     other = make_provider("other")
-    add_feedback("acme", 5, "Great", voter_key="voter-1")
-    record_user_signup("acme", True, 3, voter_key="voter-1")  # a different kind: fine
-    add_feedback(other.provider_id, 4, voter_key="voter-1")  # another provider: fine
+    add_feedback("acme", 5, "Great", voter=voter("voter-1"))
+    record_user_signup("acme", True, 3, voter=voter("voter-1"))  # a different kind: fine
+    add_feedback(other.provider_id, 4, voter=voter("voter-1"))  # another provider: fine
 
     before = snapshot()
     with pytest.raises(AlreadySubmittedError) as error:
-        add_feedback("acme", 1, "Changed my mind", voter_key="voter-1")
+        add_feedback("acme", 1, "Changed my mind", voter=voter("voter-1"))
     assert "already" in str(error.value)
     with pytest.raises(AlreadySubmittedError):
-        record_user_signup("acme", False, voter_key="voter-1")
+        record_user_signup("acme", False, voter=voter("voter-1"))
     assert snapshot() == before  # not even the daily cap was used up
-    assert VoterDay.objects.get(voter_key="voter-1").submissions == 3
+    assert DailyQuota.objects.get(bucket="day:voter-1/network").used == 3
 
 
 def test_daily_cap_across_providers(make_provider, settings):
     settings.REGISTRY_DAILY_SUBMISSION_CAP = 3
     for provider_id in ("a", "b", "c", "d"):
         make_provider(provider_id)
-    add_feedback("a", 5, voter_key="busy")
-    record_user_signup("b", True, voter_key="busy")
-    submit_tip("c", "Read the docs first.", voter_key="busy")
+    add_feedback("a", 5, voter=voter("busy"))
+    record_user_signup("b", True, voter=voter("busy"))
+    submit_tip("c", "Read the docs first.", voter=voter("busy"))
 
     before = snapshot()
     with pytest.raises(DailyLimitError) as error:
-        add_feedback("d", 5, voter_key="busy")
+        add_feedback("d", 5, voter=voter("busy"))
     assert isinstance(error.value, SubmissionLimitError)
     assert "tomorrow" in str(error.value)
     with pytest.raises(DailyLimitError):
-        report_issue("d", IssueCategory.OTHER, "Slow", voter_key="busy")
+        report_issue("d", IssueCategory.OTHER, "Slow", voter=voter("busy"))
     with pytest.raises(DailyLimitError):
-        suggest_provider("Newco", "https://newco.example", "Cheap", voter_key="busy")
+        suggest_provider("Newco", "https://newco.example", "Cheap", voter=voter("busy"))
     assert snapshot() == before
 
-    add_feedback("d", 5, voter_key="someone-else")
+    add_feedback("d", 5, voter=voter("someone-else"))
 
 
 def test_python_api_without_voter_key_is_unlimited(provider, settings, counters_of):
@@ -373,7 +380,7 @@ def test_python_api_without_voter_key_is_unlimited(provider, settings, counters_
         record_user_signup("acme", True)
     assert counters_of("acme")["ratings_count"] == 5
     assert counters_of("acme")["setup_reports"] == 5
-    assert not VoterDay.objects.exists()
+    assert not DailyQuota.objects.exists()
 
 
 # --- get_recommended_providers ---------------------------------------------------------

@@ -1,14 +1,15 @@
-"""Abuse limits without identity, through real HTTP: one rating per provider per voter
-per day, a daily cap across providers, 429 with a polite message, nothing counted."""
+"""Abuse limits without identity, through real HTTP: one rating per provider per visitor
+per day, a daily cap across providers, 429 with a polite message, nothing counted. (The
+per-network and per-range limits: tests/trust/test_trust_integrity.py.)"""
 
 from datetime import timedelta
 
 import pytest
 from django.test import Client
 
-from registry.models import Provider, Rating, SetupReport, VoterDay, today
+from registry.models import DailyQuota, Provider, Rating, SetupReport, today
 from registry.services import AlreadySubmittedError, DailyLimitError
-from registry.voters import voter_key_for
+from registry.voters import voter_for
 
 
 def visitor(address="203.0.113.7", agent="Mozilla/5.0 (X11; Linux) Firefox/130.0"):
@@ -104,10 +105,10 @@ def test_a_new_day_is_accepted(default_providers, settings, rf):
     request = rf.post(
         "/", REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT=client.defaults["HTTP_USER_AGENT"]
     )
-    key = voter_key_for(request, day=yesterday)
+    voter = voter_for(request, day=yesterday)
     groq = Provider.objects.get(provider_id="groq")
-    Rating.objects.create(provider=groq, stars=5, voter_key=key, day=yesterday)
-    VoterDay.objects.create(voter_key=key, day=yesterday, submissions=1)
+    Rating.objects.create(provider=groq, stars=5, voter_key=voter.visitor, day=yesterday)
+    DailyQuota.objects.create(bucket=f"day:{voter.network}", day=yesterday, used=1, cap=1)
 
     assert rate(client, "groq").status_code == 302
     assert Rating.objects.filter(provider=groq).count() == 2

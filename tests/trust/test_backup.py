@@ -14,8 +14,14 @@ from django.db import connection
 
 from registry.interchange import export_registry_data
 from registry.services import add_feedback, record_user_signup
+from registry.voters import Voter
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def voter(name):
+    """A web submitter for the services' abuse limits: its own visitor, network and range."""
+    return Voter(visitor=name, network=f"{name}/network", range=f"{name}/range")
 
 
 def without_timestamp(data):
@@ -24,10 +30,10 @@ def without_timestamp(data):
 
 @pytest.fixture
 def registry_with_events(transactional_db, default_providers):
-    record_user_signup("openrouter", True, 7, voter_key="a")
-    record_user_signup("deepseek", False, voter_key="a")
-    add_feedback("openrouter", 5, "Worked first time.", voter_key="a")
-    add_feedback("groq", 2, voter_key="b")
+    record_user_signup("openrouter", True, 7, voter=voter("a"))
+    record_user_signup("deepseek", False, voter=voter("a"))
+    add_feedback("openrouter", 5, "Worked first time.", voter=voter("a"))
+    add_feedback("groq", 2, voter=voter("b"))
 
 
 def test_backup_file_is_private(registry_with_events, tmp_path):

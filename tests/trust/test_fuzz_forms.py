@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registry.models import (
+    DailyQuota,
     IssueReport,
     ProTip,
     Provider,
@@ -19,7 +20,6 @@ from registry.models import (
     Rating,
     Review,
     SetupReport,
-    VoterDay,
 )
 
 FUZZ = settings(
@@ -56,7 +56,7 @@ def state():
         ProTip.objects.count(),
         IssueReport.objects.count(),
         ProviderSuggestion.objects.count(),
-        VoterDay.objects.aggregate(n=Sum("submissions"))["n"],
+        DailyQuota.objects.aggregate(n=Sum("used"))["n"],
         *Provider.objects.aggregate(r=Sum("ratings_count"), s=Sum("setup_reports")).values(),
     )
 
