@@ -2,6 +2,7 @@
 
     python bench/datagen.py --scale default|providers|events   # into the configured database
     python bench/datagen.py --counts                            # counter/event totals as JSON
+    python bench/datagen.py --explain                           # the default order's plan
 
 default    the default providers (load_default_providers)
 providers  + synthetic providers up to 1,000, each with curated steps, cautions, common
@@ -47,6 +48,7 @@ from registry.models import (  # noqa: E402
     SetupReport,
     SetupStep,
 )
+from registry.services import refresh_stars_prior  # noqa: E402
 
 PROVIDERS = 1_000
 RATINGS = 1_000_000
@@ -102,6 +104,7 @@ def make_providers(rng, *, seed_counters):
     for i in range(PROVIDERS - start):
         slug = f"{SYNTHETIC_PREFIX}{i:04d}"
         host = f"https://{slug}.example.com"
+        counters = seeded_counters(rng) if seed_counters else {}
         providers.append(
             Provider(
                 provider_id=slug,
@@ -118,7 +121,8 @@ def make_providers(rng, *, seed_counters):
                 key_env_var=f"BENCH_{i:04d}_API_KEY",
                 key_pattern=r"^bk-[A-Za-z0-9]{32}$",
                 last_verified=date.today() - timedelta(days=rng.randint(0, 400)),
-                **(seeded_counters(rng) if seed_counters else {}),
+                **counters,
+                baseline=counters,  # as if imported: the seeded figures are the baseline
             )
         )
     Provider.objects.bulk_create(providers, batch_size=500)
@@ -274,10 +278,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", choices=["default", "providers", "events"])
     parser.add_argument("--counts", action="store_true", help="print totals as JSON")
+    parser.add_argument(
+        "--explain", action="store_true", help="the default order's query plan, as JSON"
+    )
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
     if args.counts:
         print(json.dumps(counts()))
+        return
+    if args.explain:
+        # Browse's first page in the default "most trusted" order.
+        page = Provider.objects.published().most_trusted()[:24]
+        print(json.dumps({"plan": page.explain()}))
         return
     if not args.scale:
         parser.error("give --scale or --counts")
@@ -292,6 +304,7 @@ def main():
         make_providers(rng, seed_counters=args.scale == "providers")
     if args.scale == "events":
         make_events(rng)
+    refresh_stars_prior()  # as the first submission of each day does
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,9 +1,12 @@
 -- wrk script for bench/run.py.
 --   GET:  wrk -s bench/wrk.lua URL
 --   POST: wrk -s bench/wrk.lua URL -- post NONCE PATH [PATH...]
+--   POST, refused: wrk -s bench/wrk.lua URL -- refuse NONCE
 -- POST mode sends rating forms round-robin over PATHs, with a new User-Agent on every
--- request so each one has its own voter key (one rating per voter/provider/day, and the
--- daily cap, would otherwise reject them). CSRF cookie and header come from -H options.
+-- request so each one is a new visitor (one rating per visitor, provider and day would
+-- otherwise refuse them; run.py lifts the per-network limits). Refuse mode sends the same
+-- visitor's rating to URL every time: all but the first are refused with a 429.
+-- CSRF cookie and header come from -H options.
 -- done() prints one line "BENCH_JSON {...}" that run.py parses.
 
 local mode, nonce, paths, counter = "get", "", {}, 0
@@ -16,7 +19,7 @@ end
 
 function init(args)
   mode = args[1] or "get"
-  if mode == "post" then
+  if mode == "post" or mode == "refuse" then
     nonce = args[2]
     for i = 3, #args do
       paths[#paths + 1] = args[i]
@@ -26,6 +29,10 @@ function init(args)
 end
 
 function request()
+  if mode == "refuse" then
+    wrk.headers["User-Agent"] = string.format("byok-bench-refused/%s", nonce)
+    return wrk.format("POST", nil, nil, "rating=4&comment=")
+  end
   if mode ~= "post" then
     return wrk.request()
   end

@@ -40,18 +40,31 @@ def comparison_rows(providers):
     """Rows for _compare_table.html. The providers need .with_card_data() and a prefetch of
     recommended_for, so the rows cost no query."""
     providers = list(providers)
-    scores = [p.get_trust_score() for p in providers]
+    scores = [p.get_trust_score() if p.has_data else None for p in providers]
     stars = [round(p.star_rating, 1) if p.ratings_count else None for p in providers]
     rates = [round(p.success_rate, 1) if p.setup_reports else None for p in providers]
     setup = [p.avg_setup_time_minutes for p in providers]
     felt = [p.felt_difficulty for p in providers]
     cautions = [_cautions(p) for p in providers]
     return [
-        _row("Trust score", [f"{s:.1f}/100" for s in scores], scores),
+        _row(
+            "Trust score",
+            [f"{s:.1f}/100" if s is not None else "No community data yet" for s in scores],
+            scores,
+        ),
+        _row(
+            "Range with the data we have",
+            [
+                f"{p.trust_low.total:.1f} to {p.trust_high.total:.1f}" if p.has_data else "—"
+                for p in providers
+            ],
+        ),
         _row(
             "Status",
             [
-                "New: not enough data yet" if p.status == Status.NEW else p.status.label
+                f"New: not enough data yet ({p.setup_reports} reports, {p.ratings_count} ratings)"
+                if p.status == Status.NEW
+                else p.status.label
                 for p in providers
             ],
         ),

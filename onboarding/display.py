@@ -70,3 +70,28 @@ def minutes(value):
         return f"~{value} minute{'' if value == 1 else 's'}"
     hours, rest = divmod(value, 60)
     return f"~{hours} h {rest} min" if rest else f"~{hours} h"
+
+
+def trust_terms(provider):
+    """The provider page's breakdown: each term's points, its lower-bound points and the
+    counts behind it, in words."""
+    sided = provider.positive_reviews + provider.negative_reviews
+    basis = (
+        f"{provider.star_rating:.2f} average from {provider.ratings_count:,} rating"
+        f"{'' if provider.ratings_count == 1 else 's'}"
+        if provider.ratings_count
+        else "no ratings yet",
+        f"{provider.setup_successes:,} of {provider.setup_reports:,} setups worked"
+        if provider.setup_reports
+        else "no setup reports yet",
+        f"{provider.active_users:,} active users (100 fill it)",
+        f"{provider.positive_reviews:,} of {sided:,} ratings that took a side gave 4-5 stars"
+        if sided
+        else "no 1-2 or 4-5 star ratings yet",
+    )
+    return [
+        {"term": term, "low": low, "basis": text}
+        for term, low, text in zip(
+            provider.trust.terms, provider.trust_low.terms, basis, strict=True
+        )
+    ]

@@ -22,7 +22,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url
 
 from registry import services
-from registry.models import EventStatus, IssueReport, ProTip, Provider, ProviderSuggestion, Review
+from registry.models import (
+    EventStatus,
+    IssueReport,
+    ProTip,
+    Provider,
+    ProviderSuggestion,
+    Rating,
+    Review,
+    SetupReport,
+)
 from registry.services import InvalidSubmissionError, SubmissionLimitError, UnknownProviderError
 from registry.versioning import registry_version
 from registry.voters import voter_for
@@ -165,6 +174,15 @@ ISSUE = CommunityForm(
 COMMUNITY_FORMS = (RATE, TIP, ISSUE)
 
 
+def held_submissions(provider):
+    """How many of the provider's ratings and setup reports are held for review (one query)."""
+    ratings, reports = (
+        model.objects.held().filter(provider=provider).order_by().values("pk")
+        for model in (Rating, SetupReport)
+    )
+    return ratings.union(reports, all=True).count()
+
+
 def _provider_context(provider, *, bound=None, notes=None, limits=None, **extra):
     """What provider_detail.html renders. `bound` is a form the visitor sent, shown again
     with its errors; the other forms are blank."""
@@ -203,6 +221,7 @@ def provider_detail(request, provider_id):
         issue_reports=IssueReport.objects.approved()
         .filter(provider=provider)
         .order_by("-created_at")[:ISSUE_REPORTS_SHOWN],
+        held=held_submissions(provider),
         csrf_token=CSRF_TOKEN.placeholder,
     )
     return render_page(request, "onboarding/provider_detail.html", "content", context)
@@ -221,8 +240,10 @@ def _community_post(request, provider_id, community_form):
     form = community_form.form_class(request.POST)
     name = community_form.name
 
-    def respond(status=200, **context):
+    def respond(status=200, held_for=None, **context):
         provider = get_object_or_404(Provider.objects.published(), provider_id=provider_id)
+        if held_for:  # the figures are swapped in out of band: their held count too
+            context["held"] = held_submissions(provider)
         return render_page(
             request,
             "onboarding/provider_detail.html",
@@ -246,7 +267,7 @@ def _community_post(request, provider_id, community_form):
                 messages.success(request, note)
                 url = reverse("onboarding:provider-detail", args=[provider_id])
                 return redirect(f"{url}#{community_form.partial}")
-            return respond(notes={name: note}, updated=True)
+            return respond(notes={name: note}, updated=True, held_for=provider_id)
     return respond(bound=(name, form))
 
 

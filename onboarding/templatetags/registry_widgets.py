@@ -38,5 +38,6 @@ for _filter in (
     display.approval_text,
     display.free_tier_text,
     display.minutes,
+    display.trust_terms,
 ):
     register.filter(_filter.__name__, _filter)

@@ -3,6 +3,7 @@ import re
 import pytest
 
 from registry.models import Audience, Provider
+from registry.services import record_user_signup
 
 HX = {"HX-Request": "true"}
 
@@ -56,7 +57,14 @@ def test_low_confidence_and_premium_labels(client, providers):
     html = client.get("/").content.decode()
     groq = html[html.index('id="card-groq"') :]
     groq = groq[: groq.index("</article>")]
-    assert "new: not enough data yet" in groq
+    # No data is not a score of 0.
+    assert "No community data yet" in groq and "0.0" not in groq
+    record_user_signup("groq", True, 4)
+    html = client.get("/").content.decode()
+    groq = html[html.index('id="card-groq"') :]
+    groq = groq[: groq.index("</article>")]
+    assert "new: not enough data yet (1 report, 0 ratings)" in groq
+    assert "is-tentative" in groq  # shown muted
     anthropic = html[html.index('id="card-anthropic"') :]
     anthropic = anthropic[: anthropic.index("</article>")]
     assert "🔒 Premium Only" in anthropic

@@ -13,6 +13,7 @@ from registry.models import (
     Rating,
     Review,
 )
+from registry.services import record_user_signup
 
 HX = {"HX-Request": "true"}
 URL = "/providers/deepseek/"
@@ -73,11 +74,15 @@ def test_pinned_status_shows_the_reason(client, providers):
     assert Provider.objects.get(provider_id="anthropic").status_pin_reason in html
 
 
-def test_low_confidence_is_labelled(client, providers):
+def test_no_data_and_low_confidence_are_labelled(client, providers):
+    html = client.get("/providers/groq/").content.decode()
+    assert "No community data yet" in html
+    assert "0.0/100" not in html and "<strong>0.0</strong>" not in html
+    assert "Status set by maintainers" not in html
+    record_user_signup("groq", True, 4)
     html = client.get("/providers/groq/").content.decode()
     assert "new: not enough data yet" in html
     assert "Confidence: low." in html
-    assert "Status set by maintainers" not in html
 
 
 def test_unknown_and_unpublished_providers_are_404(client, providers):
