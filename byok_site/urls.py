@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
-@require_GET
+@require_safe
 def healthz(request):
     """Liveness probe and the performance floor: no database, no templates."""
     return HttpResponse("ok", content_type="text/plain")

@@ -22,16 +22,22 @@ SORTS = [
 
 class RefusesPastedKeys(forms.Form):
     """Free text that looks like an API key is refused, and is not echoed back: the
-    re-rendered form shows the field empty, so the page never repeats the key."""
+    re-rendered form shows the field empty, so the page never repeats the key.
+
+    It reads the text as sent, before the field's own checks: text too long for its
+    field, or a key in the URL field, fails those first, and would otherwise be shown
+    back whole with their error."""
 
     free_text_fields = ()
 
     def clean(self):
         cleaned = super().clean()
         for name in self.free_text_fields:
-            if looks_like_secret(cleaned.get(name)):
+            if looks_like_secret(self.data.get(name)):
                 self.data = self.data.copy()
                 self.data[name] = ""
+                cleaned.pop(name, None)
+                self.errors.pop(name, None)  # the key message instead of, say, a length
                 self.add_error(name, PASTED_KEY_MESSAGE)
         return cleaned
 
@@ -56,10 +62,7 @@ class BrowseFilterForm(RefusesPastedKeys):
         coerce=int,
         empty_value=None,
         choices=[("", "Any")] + [(d.value, d.label) for d in Difficulty],
-        error_messages={
-            "invalid_choice": "Maximum difficulty must be 1 (Easy) to 4 (Expert); "
-            "“%(value)s” is not one of them."
-        },
+        error_messages={"invalid_choice": "Maximum difficulty must be 1 (Easy) to 4 (Expert)."},
     )
     min_score = forms.FloatField(
         label="Minimum trust score",
@@ -85,10 +88,10 @@ class BrowseFilterForm(RefusesPastedKeys):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["audience"].error_messages["invalid_choice"] = (
-            "There is no audience “%(value)s”; choose one from the list."
+            "There is no such audience; choose one from the list."
         )
         self.fields["sort"].error_messages["invalid_choice"] = (
-            "Sort by trust, rating, setup or users; “%(value)s” is not one of them."
+            "Sort by trust, rating, setup time or users."
         )
 
     # The ProviderQuerySet.matching() argument of each filter, where its name differs.

@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import quote_etag
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import push_url
 
 from registry import services
@@ -64,7 +64,7 @@ CSRF_TOKEN = Slot("csrf-slot-3f9c1e7a", get_token)
 # --- browse -------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @cached_page()
 def browse(request):
     form = BrowseFilterForm(request.GET)
@@ -86,7 +86,7 @@ def browse(request):
     return response
 
 
-@require_GET
+@require_safe
 def stats(request):
     """The statistics widget: the fragment for htmx polling, a small page otherwise.
 
@@ -198,7 +198,7 @@ def _provider_context(provider, *, bound=None, notes=None, limits=None, **extra)
     }
 
 
-@require_GET
+@require_safe
 @cached_page(CSRF_TOKEN)
 def provider_detail(request, provider_id):
     provider = get_object_or_404(
@@ -295,7 +295,7 @@ def _compare_url(ids):
     return reverse("onboarding:compare") + (f"?{query.urlencode()}" if ids else "")
 
 
-@require_GET
+@require_safe
 @cached_page()
 def compare(request):
     ids = list(dict.fromkeys(i.strip() for i in request.GET.getlist("p") if i.strip()))
@@ -323,8 +323,13 @@ def compare(request):
         ids = [i for i in ids if i in found]
         providers = [found[i] for i in ids]
         if unknown:
+            # Never the ids themselves: a link can carry anything, a pasted key included.
             status = 404
-            problem = "There is no provider " + ", ".join(f"“{u[:60]}”" for u in unknown) + "."
+            problem = (
+                "This link names a provider that is not in the registry."
+                if len(unknown) == 1
+                else f"This link names {len(unknown)} providers that are not in the registry."
+            )
             suggestion_url = _compare_url(ids)
     if len(ids) < COMPARE_MIN and not problem:
         problem = f"Choose at least {COMPARE_MIN} providers to compare (up to {COMPARE_MAX})."
@@ -354,7 +359,7 @@ def compare(request):
 # --- suggest a provider -------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def suggest_provider(request):
     form = SuggestionForm(request.POST if request.method == "POST" else None)
     context = {

@@ -11,6 +11,9 @@ from registry.services import COMMENT_MAX
 
 from ..forms import RefusesPastedKeys
 
+# No provider's key comes near it (the longest we know are about 170 characters), and
+# the format check never reads more.
+KEY_MAX_LENGTH = 200
 FREE_ONLY = "1"
 FREE_OR_PAID = "0"
 
@@ -124,7 +127,7 @@ class ApiKeyForm(forms.Form):
 
     api_key = forms.CharField(
         label="Your API key",
-        max_length=500,
+        max_length=KEY_MAX_LENGTH,
         strip=True,
         widget=forms.PasswordInput(
             render_value=False,
@@ -137,7 +140,8 @@ class ApiKeyForm(forms.Form):
         ),
         error_messages={
             "required": "Paste your key to check it, or skip this step.",
-            "max_length": "That is longer than any API key we know (500 characters at most).",
+            "max_length": f"That is longer than any API key we know ({KEY_MAX_LENGTH} characters "
+            "at most).",
         },
     )
 

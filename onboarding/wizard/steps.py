@@ -8,11 +8,11 @@ import time
 
 from django.contrib import messages
 from django.core import signing
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from registry.models import EventStatus, ProTip, Provider
 from registry.services import InvalidSubmissionError, SubmissionLimitError, share_setup_result
@@ -27,6 +27,8 @@ from .render import LAST_STEP, go_to_step, render_step
 from .state import START_TOKEN, WizardState, minutes_since, read_start, sign_start
 
 COMPARE_MAX = 4
+# Every query parameter the wizard reads: the filters, then WizardState's own.
+WIZARD_PARAMS = (*ProviderFilterForm.FIELDS, "p", "t", "m", "done")
 DONE_SALT = "onboarding.wizard.done"
 DONE_MAX_AGE = 24 * 60 * 60
 
@@ -64,23 +66,21 @@ def chosen_provider(state):
 # --- the URL views ---------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def start(request):
     """/setup/ is step 1, kept under its own URL so every step has one."""
-    query = request.GET.urlencode()
-    target = reverse("onboarding:setup-step", args=[1])
-    return HttpResponseRedirect(f"{target}?{query}" if query else target)
+    return HttpResponseRedirect(raw_step_url(request, 1))
 
 
 @sensitive_post_parameters("api_key")
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def step(request, step):
     """One step of the wizard. Steps 6 (the key check) and 7 (the rating) accept POST."""
     if step not in STEP_VIEWS:
         raise Http404(f"The setup wizard has steps 1 to {LAST_STEP}.")
     if request.method == "POST" and step not in POST_STEPS:
-        return HttpResponseNotAllowed(["GET"])
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     state = WizardState.from_query(request.GET)
     if step > 1 and not state.filters.is_valid():
         message = "Some filters in that link were not valid: check them below."
@@ -92,8 +92,13 @@ def step(request, step):
 
 
 def raw_step_url(request, step, **replace):
-    """The step's URL with the query string as it came (errors and all), less `replace`."""
-    query = request.GET.copy()
+    """The step's URL with the wizard's own parameters as they came (errors and all), and
+    `replace`d. Only those: a link can carry anything, a pasted key included, and a
+    redirect or a pushed URL must not copy it."""
+    query = QueryDict(mutable=True)
+    for name in WIZARD_PARAMS:
+        if name in request.GET:
+            query.setlist(name, request.GET.getlist(name))
     for name, value in replace.items():
         query[name] = value
     base = reverse("onboarding:setup-step", args=[step])

@@ -149,8 +149,8 @@ def test_sort_by_users(client, providers):
         ({"difficulty": "abc"}, "Maximum difficulty must be 1 (Easy) to 4 (Expert)"),
         ({"min_score": "abc"}, "Minimum trust score must be a number from 0 to 100."),
         ({"min_score": "101"}, "less than or equal to 100"),
-        ({"audience": "<script>"}, "There is no audience “&lt;script&gt;”"),
-        ({"sort": "price"}, "Sort by trust, rating, setup or users"),
+        ({"audience": "<script>"}, "There is no such audience; choose one from the list."),
+        ({"sort": "price"}, "Sort by trust, rating, setup time or users."),
     ],
 )
 def test_bad_parameters_give_a_message_not_a_500(client, providers, params, message):
