@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Cast, Floor, Least, Sqrt
+from django.db.models.functions import Cast, Floor, Greatest, Least, Sqrt
 from django.db.models.lookups import GreaterThanOrEqual
 
 STARS_WEIGHT = 30
@@ -149,7 +149,9 @@ def wilson_bounds(successes, trials):
         return 0.0, 1.0
     p = successes / trials
     centre = p + Z2 / (2 * trials)
-    spread = Z * math.sqrt(p * (1 - p) / trials + Z2 / (4 * trials * trials))
+    # max(..., 0): the same as the SQL twin, which must not fail on impossible counters
+    # (more successes than trials) before the check constraints refuse them.
+    spread = Z * math.sqrt(max(p * (1 - p), 0.0) / trials + Z2 / (4 * trials * trials))
     scale = 1 + Z2 / trials
     return (centre - spread) / scale, (centre + spread) / scale
 
@@ -271,7 +273,8 @@ def _wilson_lower(successes, trials):
     n = Cast(trials, models.FloatField())
     p = Cast(successes, models.FloatField()) / n
     centre = p + Value(Z2) / (Value(2.0) * n)
-    spread = Value(Z) * Sqrt(p * (Value(1.0) - p) / n + Value(Z2) / (Value(4.0) * n * n))
+    variance = Greatest(p * (Value(1.0) - p), Value(0.0))
+    spread = Value(Z) * Sqrt(variance / n + Value(Z2) / (Value(4.0) * n * n))
     scale = Value(1.0) + Value(Z2) / n
     return (centre - spread) / scale
 
