@@ -18,11 +18,18 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 
-from registry.models import Provider
+from registry.models import Provider, RegistryVersion
 
 PRICE_FIELDS = ("input", "output", "cache_read", "cache_write", "reasoning")
 PRICE_PLACES = 6  # a millionth of a dollar per million tokens
 MODALITIES = ("text", "image", "audio", "video", "pdf")
+
+
+def catalogue_changed():
+    """Call after every write the site's pages show (sync, admin): pages are cached by the
+    registry's version (registry.models.cache_version), and this moves it. The provider
+    page lists its models with prices, so one version for both is what keeps it true."""
+    RegistryVersion.bump()
 
 
 def price_field(label):

@@ -16,12 +16,13 @@ nothing. `dry_run` computes the same summary and writes nothing.
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from registry.models import Provider, RegistryVersion
+from registry.models import Provider
 
 from . import catalogue as catalogue_module
 from .models import (
@@ -32,8 +33,10 @@ from .models import (
     Offering,
     OfferingStatus,
     Price,
+    catalogue_changed,
 )
 
+SNAPSHOT = Path(__file__).resolve().parent / "data" / "models-dev-default.json"
 BATCH = 500
 CHANGES_SHOWN = 50
 PROVIDER_FIELDS = ("name", "doc_url", "api_url", "env")
@@ -148,10 +151,18 @@ def _plain_name(name):
     return rest.strip() if sep and rest.strip() and len(maker) <= 30 else name
 
 
+CAPABILITIES = ("open_weights", "reasoning", "tool_call", "attachment", "structured_output")
+
+
+def _most_say(listings, name):
+    yes = sum(1 for x in listings if getattr(x, name))
+    return yes * 2 >= len(listings)
+
+
 def model_values(listings):
-    """A model's fields from its listings. A capability is the model's when any listing
-    says so (providers list what their endpoint exposes; the model page shows each);
-    modalities are the union; the rest comes from the reference listing, falling back to
+    """A model's fields from its listings. A capability is the model's when at least half
+    of its listings say so (one provider's slip neither adds nor removes it); modalities
+    are the union; the rest comes from the reference listing, falling back to
     the first listing that has a value. The name is the one most listings use."""
     reference = _reference(listings)
     ordered = [reference, *(x for x in listings if x is not reference)]
@@ -171,11 +182,7 @@ def model_values(listings):
         "family": first("family"),
         "release_date": first("release_date"),
         "knowledge_cutoff": first("knowledge_cutoff"),
-        "open_weights": any(x.open_weights for x in listings),
-        "reasoning": any(x.reasoning for x in listings),
-        "tool_call": any(x.tool_call for x in listings),
-        "attachment": any(x.attachment for x in listings),
-        "structured_output": any(x.structured_output for x in listings),
+        **{name: _most_say(listings, name) for name in CAPABILITIES},
         "input_modalities": union("input_modalities"),
         "output_modalities": union("output_modalities"),
     }
@@ -435,13 +442,20 @@ def sync(catalogue, *, dry_run=False, only_missing=False, now=None):
         )
         if not dry_run and summary.changed:
             job.write()
-            RegistryVersion.bump()  # pages that show prices are cached by this version
+            catalogue_changed()
     return summary
 
 
 def sync_source(source, **options):
     """Read, check and sync SOURCE (a path or an https URL)."""
     return sync(catalogue_module.load(source), **options)
+
+
+def load_snapshot():
+    """Add what is missing from the shipped snapshot (the default providers' models and
+    prices, catalog/data/models-dev-default.json): `load_default_providers` calls it, so
+    `make run` has models from the first start. Nothing existing is changed."""
+    return sync_source(str(SNAPSHOT), only_missing=True)
 
 
 def scheduled_sync():

@@ -131,10 +131,13 @@ def export_registry_data():
     providers = Provider.objects.prefetch_related(
         "caution_flags", "recommended_for", "common_issues", "pro_tips", "setup_steps"
     ).order_by("provider_id")
+    from catalog.interchange import export_catalog  # here: catalog imports this module
+
     return {
         "providers": {p.provider_id: provider_to_dict(p) for p in providers},
         "user_stats": {},
         "last_updated": timezone.now().isoformat(),
+        "catalog": export_catalog(),
     }
 
 
@@ -396,7 +399,10 @@ def import_registry_data(data, *, only_missing=False):
     With only_missing, providers already in the database are left exactly as they are,
     which is how the default data never overwrites a maintainer's edit.
     """
+    from catalog.interchange import apply_catalog, parse_catalog  # here: catalog imports us
+
     parsed = parse_registry_data(data)
+    catalog = parse_catalog(data.get("catalog"))  # absent in older files: left alone
     created, updated, skipped = [], [], []
     with transaction.atomic():
         existing = Provider.objects.in_bulk(
@@ -409,4 +415,5 @@ def import_registry_data(data, *, only_missing=False):
                 continue
             _save(provider, rows, current)
             (updated if current else created).append(provider.provider_id)
+        apply_catalog(catalog, only_missing=only_missing)
     return created, updated, skipped

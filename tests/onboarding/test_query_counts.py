@@ -34,9 +34,10 @@ from registry.models import (
 BROWSE_QUERIES = 9
 BROWSE_CACHED = 1  # the registry version: the whole page is cached
 # Provider page: registry version, provider, its recent issue count, steps, cautions,
-# issues, audiences, tips, reviews, issue reports. (The count is its own query so the
-# form posts, which render only their partial, need not build it.)
-PROVIDER_PAGE_QUERIES = 10
+# issues, audiences, tips, reviews, issue reports, its models and prices (catalog). (The
+# count is its own query so the form posts, which render only their partial, need not
+# build it.)
+PROVIDER_PAGE_QUERIES = 11
 PROVIDER_PAGE_CACHED = 1  # the registry version: the whole page is cached
 # Compare: which ids exist, registry version, providers, cautions, top tips, audiences,
 # recent issue counts, addable list.
