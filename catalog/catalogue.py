@@ -50,7 +50,9 @@ class CatalogueError(Exception):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         shown = self.problems[:ERRORS_SHOWN]
         more = len(self.problems) - len(shown)
-        text = "\n".join(f"- {p}" for p in shown) if len(self.problems) > 1 else shown[0]
+        text = shown[0]
+        if len(self.problems) > 1:
+            text = f"{len(self.problems)} problems:\n" + "\n".join(f"- {p}" for p in shown)
         if more:
             text += f"\n- and {more} more problem{'s' if more > 1 else ''}"
         super().__init__(text)
