@@ -24,7 +24,7 @@ their ids and updated, and an imported offering's price history is the file's.
 import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from registry.interchange import RegistryFileError
 from registry.models import Provider
@@ -169,12 +169,14 @@ def _price_value(value, where):
         _fail(where, 'must be a decimal string like "0.59"')
 
 
-def _clean(instance, where):
+def _clean(instance, where, **options):
+    options.setdefault("validate_constraints", False)
     try:
-        instance.full_clean(validate_unique=False, validate_constraints=False)
+        instance.full_clean(validate_unique=False, **options)
     except ValidationError as error:
         field, messages = next(iter(error.message_dict.items()))
-        _fail(f"{where}, field {field!r}", " ".join(messages))
+        at = where if field == NON_FIELD_ERRORS else f"{where}, field {field!r}"
+        _fail(at, " ".join(messages))
 
 
 def _assign(instance, entry, names, where):
@@ -226,15 +228,7 @@ def _parse_offering(item, where, known):
     offering = Offering(provider_model_id=item.get("provider_model_id"))
     _assign(offering, item, OFFERING_FIELDS, where)
     offering.retired_at = _date(item.get("retired_at"), f"{where}, retired_at", with_time=True)
-    try:
-        offering.full_clean(
-            exclude=["catalog_provider", "model", "current_price"],
-            validate_unique=False,
-            validate_constraints=False,
-        )
-    except ValidationError as error:
-        field, messages = next(iter(error.message_dict.items()))
-        _fail(f"{where}, field {field!r}", " ".join(messages))
+    _clean(offering, where, exclude=["catalog_provider", "model", "current_price"])
     prices = []
     for n, entry in enumerate(item.get("prices", [])):
         at = f"{where}, price {n + 1}"
@@ -248,11 +242,7 @@ def _parse_offering(item, where, known):
         )
         if not isinstance(price.by_maintainer, bool):
             _fail(f"{at}, by_maintainer", "must be true or false")
-        try:
-            price.full_clean(exclude=["offering"], validate_unique=False)
-        except ValidationError as error:
-            field, messages = next(iter(error.message_dict.items()))
-            _fail(f"{at}, field {field!r}", " ".join(messages))
+        _clean(price, at, exclude=["offering"], validate_constraints=True)
         prices.append(price)
     return provider, offering, prices
 

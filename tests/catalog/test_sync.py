@@ -304,9 +304,7 @@ def test_a_malformed_file_is_refused_with_its_line(write, sync_models, db):
     assert_refused(sync_models, latin1, "is not UTF-8 text")
 
 
-def test_wrong_types_are_named_by_provider_model_and_field(
-    catalogue, write, sync_models, db
-):
+def test_wrong_types_are_named_by_provider_model_and_field(catalogue, write, sync_models, db):
     sync_models(write(catalogue))
     entry = listing(catalogue, *GROQ_LLAMA)
     entry["cost"]["input"] = "cheap"

@@ -26,7 +26,7 @@ class CatalogueServer(ThreadingHTTPServer):
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (the stdlib's name)
+    def do_GET(self):
         status, headers, body = self.server.routes.get(self.path, (404, {}, b"not here"))
         self.send_response(status)
         for name, value in headers.items():
@@ -93,7 +93,7 @@ def test_http_and_redirects_away_from_https_are_refused(https, settings, catalog
     with pytest.raises(CommandError, match="only https URLs or file paths are read"):
         sync_models("http://127.0.0.1:9/api.json")
     routes["/moved"] = (302, {"Location": "http://127.0.0.1:9/api.json"}, b"")
-    with pytest.raises(CommandError, match="redirects to http://127.0.0.1:9/api.json"):
+    with pytest.raises(CommandError, match=r"redirects to http://127\.0\.0\.1:9/api\.json"):
         sync_models(f"{base}/moved")
     serve_json(routes, "/api.json", catalogue)
     routes["/moved-safely"] = (301, {"Location": f"{base}/api.json"}, b"")
