@@ -10,6 +10,7 @@ from .models import CatalogProvider, Model
 
 SORTS = [
     ("providers", "Most providers"),
+    ("trust", "Most trusted provider"),
     ("price", "Lowest input price"),
     ("context", "Longest context"),
     ("newest", "Newest"),
@@ -101,7 +102,8 @@ class ModelFilterForm(forms.Form):
             "Choose a minimum context from the list; “%(value)s” is not one of them."
         )
         self.fields["sort"].error_messages["invalid_choice"] = (
-            "Sort by providers, price, context, newest or name; “%(value)s” is not one of them."
+            "Sort by providers, trust, price, context, newest or name; “%(value)s” is not one of "
+            "them."
         )
 
     def active_filters(self):

@@ -31,6 +31,7 @@ SORT_ORDERS = {
     "providers": [F("provider_count").desc(), "name"],
     "price": [F("min_input").asc(nulls_last=True), "name"],
     "context": [F("max_context").desc(nulls_last=True), "name"],
+    "trust": [F("top_trust").desc(nulls_last=True), F("provider_count").desc(), "name"],
     "newest": [F("release_date").desc(nulls_last=True), "name"],
     "name": ["name", "model_id"],
 }
@@ -98,6 +99,8 @@ def matching_models(filters, sort="providers"):
         min_input=Min("offerings__current_price__input"),
         min_output=Min("offerings__current_price__output"),
         max_context=Max("offerings__context_limit"),
+        # The registry's best trust score among those providers (none: not in the registry).
+        top_trust=Max("offerings__catalog_provider__provider__trust_score"),
     )
     return models.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["providers"]))
 
