@@ -33,7 +33,7 @@ SORT_ORDERS = {
     "context": [F("max_context").desc(nulls_last=True), "name"],
     "trust": [F("top_trust").desc(nulls_last=True), F("provider_count").desc(), "name"],
     "newest": [F("release_date").desc(nulls_last=True), "name"],
-    "name": ["name", "model_id"],
+    "name": ["name", "model"],
 }
 
 
@@ -78,9 +78,8 @@ def matching_offerings(filters):
     return offerings
 
 
-def matching_models(filters, sort="providers"):
-    """Models passing the model filters with at least one matching offering, annotated
-    with what the list shows of those offerings, in the chosen order."""
+def matching_models(filters):
+    """The matching offerings of the models that pass the model filters."""
     models = Model.objects.all()
     if filters.get("q"):
         models = models.search(filters["q"])
@@ -92,17 +91,37 @@ def matching_models(filters, sort="providers"):
         models = models.vision()
     if filters.get("reasoning"):
         models = models.reasoning()
-    # One join, restricted to the matching offerings, which the aggregates then summarise.
-    offerings = matching_offerings(filters).values("pk")
-    models = models.filter(offerings__in=offerings).annotate(
-        provider_count=Count("offerings__catalog_provider", distinct=True),
-        min_input=Min("offerings__current_price__input"),
-        min_output=Min("offerings__current_price__output"),
-        max_context=Max("offerings__context_limit"),
+    offerings = matching_offerings(filters)
+    if models.query.where:
+        offerings = offerings.filter(model__in=models)
+    return offerings
+
+
+def model_rows(offerings, sort="providers"):
+    """One row per model of these offerings: its id and what the list shows of them, in
+    the chosen order. Grouped on the offerings (narrow rows), not on every column of the
+    models; the page's Model rows are fetched afterwards by id (ModelResults.page)."""
+    rows = offerings.values("model").annotate(
+        name=F("model__name"),
+        release_date=F("model__release_date"),
+        provider_count=Count("catalog_provider", distinct=True),
+        min_input=Min("current_price__input"),
+        min_output=Min("current_price__output"),
+        max_context=Max("context_limit"),
         # The registry's best trust score among those providers (none: not in the registry).
-        top_trust=Max("offerings__catalog_provider__provider__trust_score"),
+        top_trust=Max("catalog_provider__provider__trust_score"),
     )
-    return models.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["providers"]))
+    return rows.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["providers"]))
+
+
+def model_count(offerings):
+    return offerings.values("model").distinct().count()
+
+
+def _with_figures(model, row):
+    for name in ("provider_count", "min_input", "min_output", "max_context", "top_trust"):
+        setattr(model, name, row[name])
+    return model
 
 
 def _without(data, name):
@@ -120,9 +139,13 @@ class ModelResults:
 
     @cached_property
     def page(self):
-        return Paginator(matching_models(self.filters, self.sort), PAGE_SIZE).get_page(
-            self.page_number
-        )
+        offerings = matching_models(self.filters)
+        paginator = Paginator(model_rows(offerings, self.sort), PAGE_SIZE)
+        paginator.count = model_count(offerings)  # not a COUNT over the grouped rows
+        page = paginator.get_page(self.page_number)
+        found = Model.objects.in_bulk([row["model"] for row in page.object_list])
+        page.object_list = [_with_figures(found[row["model"]], row) for row in page.object_list]
+        return page
 
     @cached_property
     def relax(self):
@@ -132,7 +155,7 @@ class ModelResults:
         hints = []
         for name in self.filters:
             others = {k: v for k, v in self.filters.items() if k != name}
-            count = matching_models(others).count()
+            count = model_count(matching_models(others))
             if count:
                 label = self.form.FILTER_NAMES[name]
                 hints.append(

@@ -211,7 +211,7 @@ def test_a_sync_shows_on_cached_pages_at_once(client, default_providers, catalog
 
 # --- query counts: pinned, and the same for 3 and 30 offerings --------------------------
 
-LIST_QUERIES = 5  # registry version, provider choices, family choices, count, page rows
+LIST_QUERIES = 6  # registry version, provider and family choices, count, page rows, models
 DETAIL_QUERIES = 4  # registry version, the model, its offerings (joined), its price rows
 CACHED = 1  # the registry version: the whole page is cached
 
