@@ -88,6 +88,10 @@ class ModelAdmin(CuratedAdmin):
     inlines = (ModelAliasInline,)
     readonly_fields = ("group_key", "curated_display")
 
+    def get_readonly_fields(self, request, obj=None):
+        # The model's URL: set once, so links to it keep working.
+        return (*self.readonly_fields, "model_id") if obj else self.readonly_fields
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(offering_count=Count("offerings"))
 

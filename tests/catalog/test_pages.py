@@ -9,6 +9,9 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from catalog.models import CatalogProvider, Model, Offering, OfferingStatus, Price
 from catalog.sync import load_snapshot
@@ -293,3 +296,30 @@ def test_the_snapshot_loads_without_a_registry(db):
 
     page = Client().get("/models/llama-3.3-70b/").content.decode()
     assert "(not in the registry)" in page
+
+
+# --- fuzzed query strings: a clear page, never a 500 -------------------------------------
+
+query_values = st.text(max_size=40) | st.sampled_from(["on", "1", "-1", "1e309", "NaN", "0"])
+query = st.dictionaries(
+    st.sampled_from(
+        ["q", "free", "tools", "vision", "reasoning", "min_context", "max_input", "max_output",
+         "provider", "family", "sort", "page", "preset", "input_tokens", "output_tokens",
+         "cached_tokens"]
+    ),
+    query_values,
+    max_size=6,
+)  # fmt: skip
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(params=query, htmx=st.booleans())
+def test_fuzzed_parameters_never_break_the_pages(client, default_providers, params, htmx):
+    headers = HTMX if htmx else {}
+    for url in ("/models/", "/models/llama-3.3-70b/"):
+        response = client.get(url, params, **headers)
+        assert response.status_code == 200, (url, params)
