@@ -16,8 +16,9 @@ Maintainer edits are kept: the admin records which fields a maintainer changed i
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 
+from registry import scoring
 from registry.models import Provider, RegistryVersion
 
 PRICE_FIELDS = ("input", "output", "cache_read", "cache_write", "reasoning")
@@ -216,7 +217,23 @@ class OfferingQuerySet(models.QuerySet):
 
     def for_table(self):
         """What a table of offerings shows, in one query."""
-        return self.select_related("catalog_provider__provider", "current_price", "model")
+        return self.select_related("catalog_provider__provider", "current_price")
+
+
+def top_confident_trust():
+    """An aggregate over offerings: the best trust score among their registry providers
+    that have enough data for one (a low-confidence score shows as "new", so it ranks
+    nothing)."""
+    via = "catalog_provider__provider__"
+    return Max(
+        f"{via}trust_score",
+        filter=Q(
+            **{
+                f"{via}setup_reports__gte": scoring.MIN_SETUP_REPORTS,
+                f"{via}ratings_count__gte": scoring.MIN_RATINGS,
+            }
+        ),
+    )
 
 
 class Offering(Curated):

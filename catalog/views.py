@@ -23,7 +23,7 @@ from registry.models import cache_version
 
 from .costs import monthly_cost
 from .forms import PRESETS, USAGE_FIELDS, CostForm, ModelFilterForm
-from .models import Model, Offering, OfferingStatus, Price
+from .models import Model, Offering, OfferingStatus, Price, top_confident_trust
 
 PAGE_SIZE = 50
 STATUS_ORDER = {s: n for n, s in enumerate(OfferingStatus.values)}
@@ -108,8 +108,7 @@ def model_rows(offerings, sort="providers"):
         min_input=Min("current_price__input"),
         min_output=Min("current_price__output"),
         max_context=Max("context_limit"),
-        # The registry's best trust score among those providers (none: not in the registry).
-        top_trust=Max("catalog_provider__provider__trust_score"),
+        top_trust=top_confident_trust(),
     )
     return rows.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["providers"]))
 

@@ -323,3 +323,31 @@ def test_fuzzed_parameters_never_break_the_pages(client, default_providers, para
     for url in ("/models/", "/models/llama-3.3-70b/"):
         response = client.get(url, params, **headers)
         assert response.status_code == 200, (url, params)
+
+
+def test_the_top_trust_score_counts_only_providers_with_enough_data(client, default_providers):
+    """A handful of votes never ranks a model: a low-confidence provider's score is "new"."""
+    groq = Provider.objects.get(provider_id="groq")
+    Provider.objects.filter(pk=groq.pk).update(
+        setup_reports=5,
+        setup_successes=5,
+        ratings_count=5,
+        ratings_sum=25,
+        active_users=5,
+        total_users=5,
+    )
+    page = client.get("/models/?provider=groq&q=compound").content.decode()
+    row = page.split('<th scope="row"><a href="/models/compound/')[1].split("</tr>")[0]
+    assert "not enough data yet" in row
+    Provider.objects.filter(pk=groq.pk).update(
+        setup_reports=40,
+        setup_successes=40,
+        ratings_count=20,
+        ratings_sum=100,
+        active_users=40,
+        total_users=40,
+    )
+    cache.clear()
+    page = client.get("/models/?provider=groq&q=compound").content.decode()
+    row = page.split('<th scope="row"><a href="/models/compound/')[1].split("</tr>")[0]
+    assert "not enough data yet" not in row and "/100" in row
