@@ -128,11 +128,11 @@ def provider_to_dict(provider):
 
 
 def export_registry_data():
+    from catalog.interchange import export_catalog  # here: catalog imports this module
+
     providers = Provider.objects.prefetch_related(
         "caution_flags", "recommended_for", "common_issues", "pro_tips", "setup_steps"
     ).order_by("provider_id")
-    from catalog.interchange import export_catalog  # here: catalog imports this module
-
     return {
         "providers": {p.provider_id: provider_to_dict(p) for p in providers},
         "user_stats": {},
