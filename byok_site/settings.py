@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "csp",
     "registry",
     "onboarding",
+    "catalog",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +214,14 @@ REGISTRY_TRUSTED_PROXY_COUNT = int(os.environ.get("REGISTRY_TRUSTED_PROXY_COUNT"
 # Dotted path to a callable(request, provider, api_key) that receives the key typed in
 # the setup wizard. None by default: the key is checked and discarded.
 BYOK_API_KEY_RECEIVER = os.environ.get("BYOK_API_KEY_RECEIVER") or None
+
+# Models and prices (catalog): the catalogue the daily sync reads (an https URL of
+# models.dev's api.json format; unset, nothing is synced), a size limit for what it reads,
+# and a CA bundle to trust besides the system's (for a private mirror).
+MODELS_SYNC_URL = os.environ.get("MODELS_SYNC_URL") or None
+MODELS_SYNC_MAX_BYTES = int(os.environ.get("MODELS_SYNC_MAX_BYTES", str(64 * 1024 * 1024)))
+MODELS_SYNC_TIMEOUT = int(os.environ.get("MODELS_SYNC_TIMEOUT", "60"))
+MODELS_SYNC_CA_FILE = os.environ.get("MODELS_SYNC_CA_FILE") or None
 
 LOGGING = {
     "version": 1,

@@ -118,6 +118,8 @@ def provider_to_dict(provider):
 
 
 def export_registry_data():
+    from catalog.interchange import export_catalog  # here: catalog imports this module
+
     providers = Provider.objects.prefetch_related(
         "caution_flags", "recommended_for", "common_issues", "pro_tips", "setup_steps"
     ).order_by("provider_id")
@@ -125,6 +127,7 @@ def export_registry_data():
         "providers": {p.provider_id: provider_to_dict(p) for p in providers},
         "user_stats": {},
         "last_updated": timezone.now().isoformat(),
+        "catalog": export_catalog(),
     }
 
 
@@ -406,7 +409,10 @@ def import_registry_data(data, *, only_missing=False):
     With only_missing, providers already in the database are left exactly as they are,
     which is how the default data never overwrites a maintainer's edit.
     """
+    from catalog.interchange import apply_catalog, parse_catalog  # here: catalog imports us
+
     parsed = parse_registry_data(data)
+    catalog = parse_catalog(data.get("catalog"))  # absent in older files: left alone
     created, updated, skipped = [], [], []
     with transaction.atomic():
         # Locked: a rating counted while the import runs must not be lost to its writes.
@@ -420,6 +426,7 @@ def import_registry_data(data, *, only_missing=False):
                 continue
             _save(provider, rows, current)
             (updated if current else created).append(provider.provider_id)
+        apply_catalog(catalog, only_missing=only_missing)
         if created or updated:
             refresh_stars_prior()
             bump_registry_version()

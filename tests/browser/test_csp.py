@@ -16,6 +16,9 @@ PAGES = [
     "/suggest/",
     "/setup/1/",
     "/admin/login/",
+    "/models/",
+    "/models/?tools=on&max_input=1",
+    "/models/llama-3.3-70b/?preset=chat",
 ]
 
 

@@ -32,8 +32,9 @@ from registry.models import (
 BROWSE_QUERIES = 8
 BROWSE_CACHED = 1  # the registry version: the whole page is cached
 # Provider page: registry version, provider (with its recent issue count), steps,
-# cautions, issues, audiences, tips, reviews, issue reports, held submissions.
-PROVIDER_PAGE_QUERIES = 10
+# cautions, issues, audiences, tips, reviews, issue reports, held submissions, its
+# models and prices (catalog).
+PROVIDER_PAGE_QUERIES = 11
 PROVIDER_PAGE_CACHED = 1  # the registry version: the whole page is cached
 # Compare: registry version, providers (with their recent issue counts), cautions, top
 # tips, audiences, addable list.

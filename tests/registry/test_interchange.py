@@ -293,7 +293,8 @@ def test_export_is_private_and_in_the_seeds_format(default_providers, tmp_path):
 
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert set(data) == {"providers", "user_stats", "last_updated"}
+    # The seed's three keys, and the catalogue of models and prices (catalog/interchange.py).
+    assert set(data) == {"providers", "user_stats", "last_updated", "catalog"}
     openrouter = data["providers"]["openrouter"]
     for field in [
         "provider_id",
