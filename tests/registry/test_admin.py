@@ -1,5 +1,7 @@
 """Django admin for maintainers: curation with inlines, moderation, read-only events."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
@@ -263,3 +265,20 @@ def test_non_staff_are_sent_to_login(client, db, url):
     response = client.post(ADD_URL, {"provider_name": "Sneaky"})
     assert response.status_code == 302
     assert not Provider.objects.exists()
+
+
+def test_a_visitors_website_is_plain_text_in_the_admin(admin_client, db):
+    # A pending suggestion's URL is whatever a visitor typed: never a link a maintainer
+    # could click by mistake, in the list or in the change form.
+    url = "https://phish.example/login?next=admin"
+    suggestion = ProviderSuggestion.objects.create(name="Newco", website=url, reason="x")
+    pages = [
+        admin_client.get("/admin/registry/providersuggestion/"),
+        admin_client.get(f"/admin/registry/providersuggestion/{suggestion.pk}/change/"),
+    ]
+    for page in pages:
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "https://phish.example/login?next=admin" in html
+        assert 'href="https://phish.example' not in html
+        assert "phish.example" not in " ".join(re.findall(r"<a\b[^>]*>", html))
