@@ -18,7 +18,9 @@ dressed up:
 
 What is NOT taken for a key, to keep false positives low (DESIGN.md):
 - ordinary prose, URLs, code, environment variable names, numbers;
-- UUIDs (8-4-4-4-12 hex: request and organisation ids in error messages);
+- slugs of words and numbers, however long: an unprefixed key needs 16 letters and digits
+  in a row, which model ids (claude-3-5-sonnet-20241022) and UUIDs (request and
+  organisation ids in error messages) never have;
 - 40-character lowercase hex (git commit hashes and SHA-1 digests, as in commit links);
 - a hex digest written with its algorithm, such as sha256:<64 hex> (image digests).
 A bare 32- or 64-character hex string still counts as a key: some providers issue keys
@@ -50,7 +52,12 @@ _PREFIXED = (
     r"fw_[A-Za-z0-9]{16,}",
     r"csk-[A-Za-z0-9]{16,}",
 )
-_GENERIC = r"(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{32,}"
+# A random key has long runs without - or _; a slug of words (a model id such as
+# mistralai-mixtral-8x22b-instruct-v0-1, a UUID) does not: at least 16 in a row.
+_GENERIC = (
+    r"(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])(?=[A-Za-z0-9_\-]*[A-Za-z0-9]{16})"
+    r"[A-Za-z0-9_\-]{32,}"
+)
 _MIXED = r"(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{32,}"
 _BEFORE = r"(?<![A-Za-z0-9_\-])"
 _AFTER = r"(?![A-Za-z0-9_\-])"
@@ -60,9 +67,7 @@ SECRET_RE = re.compile(_BEFORE + r"(?:" + "|".join(_PREFIXED) + "|" + _GENERIC +
 # Read on text joined over line breaks: prefixed keys, or unprefixed ones of mixed case.
 SPLIT_SECRET_RE = re.compile(_BEFORE + r"(?:" + "|".join(_PREFIXED) + "|" + _MIXED + r")" + _AFTER)
 PREFIXED_RE = re.compile(r"(?:" + "|".join(_PREFIXED) + r")")
-NOT_A_KEY_RE = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-f]{40}"
-)
+GIT_HASH_RE = re.compile(r"[0-9a-f]{40}")
 DIGEST_LABEL_RE = re.compile(r"(?:sha1|sha224|sha256|sha384|sha512|md5)[:=]$", re.IGNORECASE)
 HEX_RE = re.compile(r"[0-9a-fA-F]+")
 TOKEN_LINE_RE = re.compile(r"[A-Za-z0-9_\-]+")
@@ -146,7 +151,7 @@ def _is_key(match, text):
     token = match.group()
     if PREFIXED_RE.fullmatch(token):
         return True
-    if NOT_A_KEY_RE.fullmatch(token):
+    if GIT_HASH_RE.fullmatch(token):
         return False
     labelled = DIGEST_LABEL_RE.search(text, max(0, match.start() - 8), match.start())
     return not (labelled and HEX_RE.fullmatch(token))

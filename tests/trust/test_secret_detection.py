@@ -163,6 +163,8 @@ NOT_KEYS = {
     "a column of bare model names": "These worked:\nmistral-7b\ngemma-2-9b\nqwen-2-72b\n"
     "phi-3-mini\nllama-3-70b\ndeepseek-coder-33b",
     "a column of numbers": "Latency (ms):\n120\n340\n95\n1200\n88\n420\n77\n365\n990\n123",
+    "long hyphenated model ids": "mistralai-mixtral-8x22b-instruct-v0-1 or "
+    "nvidia-llama-3-1-nemotron-70b-instruct-hf-2024-10 on the free tier",
     "model ids with dates": "claude-3-5-sonnet-20241022 and gpt-4o-2024-08-06 both work",
     "fullwidth prose": fullwidth("free tier is very limited, only 20 requests a day"),
     "Japanese": "\u7121\u6599\u67a0\u306f\u9650\u3089\u308c\u3066\u3044\u307e\u3059 1\u65e520",
