@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ["export_registry", "backup_registry"]
@@ -73,23 +72,9 @@ def test_a_folder_at_the_destination_is_a_clear_error(registry, tmp_path):
     assert leftovers(tmp_path, "registry.json") == []
 
 
-def environment_for_the_test_database():
-    """A subprocess's environment that reaches the database this test runs on."""
-    env = {**os.environ}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    database = connection.settings_dict
-    if connection.vendor == "sqlite":
-        env.pop("DATABASE_URL", None)
-        env["SQLITE_PATH"] = str(database["NAME"])
-    else:
-        env["DATABASE_URL"] = (
-            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
-            f"{database['PORT']}/{database['NAME']}"
-        )
-    return env
-
-
-def test_an_export_that_fails_midway_leaves_the_previous_file(registry, tmp_path):
+def test_an_export_that_fails_midway_leaves_the_previous_file(
+    registry, tmp_path, test_database_env
+):
     target = tmp_path / "registry.json"
     call_command("export_registry", str(target), verbosity=0)
     good = target.read_bytes()
@@ -103,7 +88,7 @@ def test_an_export_that_fails_midway_leaves_the_previous_file(registry, tmp_path
     result = subprocess.run(
         [sys.executable, "manage.py", "export_registry", str(target)],
         cwd=ROOT,
-        env=environment_for_the_test_database(),
+        env=test_database_env(),
         preexec_fn=limit_file_size,
         capture_output=True,
         text=True,
