@@ -55,14 +55,16 @@ _PREFIXED = (
 # A random key has long runs without - or _; a slug of words (a model id such as
 # mistralai-mixtral-8x22b-instruct-v0-1, a UUID) does not: at least 16 in a row.
 _GENERIC = (
-    r"(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])(?=[A-Za-z0-9_\-]*[A-Za-z0-9]{16})"
+    r"(?=[A-Za-z0-9_\-]*[0-9])(?=[A-Za-z0-9_\-]*[A-Za-z])(?=[A-Za-z0-9_\-]*[A-Za-z0-9]{16})"
     r"[A-Za-z0-9_\-]{32,}"
 )
-_MIXED = r"(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{32,}"
+_MIXED = r"(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{32,}"
 _BEFORE = r"(?<![A-Za-z0-9_\-])"
 _AFTER = r"(?![A-Za-z0-9_\-])"
 
-# These patterns are copied verbatim into static/js/search-guard.js (a test compares them).
+# Every pattern below is copied verbatim into static/js/search-guard.js, which refuses to
+# send a key-shaped search (tests/browser/test_search_guard.py compares them). [0-9], not
+# \d, so that Python and JavaScript agree.
 SECRET_RE = re.compile(_BEFORE + r"(?:" + "|".join(_PREFIXED) + "|" + _GENERIC + r")" + _AFTER)
 # Read on text joined over line breaks: prefixed keys, or unprefixed ones of mixed case.
 SPLIT_SECRET_RE = re.compile(_BEFORE + r"(?:" + "|".join(_PREFIXED) + "|" + _MIXED + r")" + _AFTER)
