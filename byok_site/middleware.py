@@ -75,11 +75,15 @@ def unusable_input(request):
             if not _is_utf8(charset):
                 return "charset"
             request.encoding = "utf-8"  # "utf8", "UTF_8": what Django's own check expects
-    if "\x00" in request.path_info or _has_nul(request.GET):
+    has_query = bool(request.META.get("QUERY_STRING"))
+    if "\x00" in request.path_info or (has_query and _has_nul(request.GET)):
         return "nul"
-    if looks_like_secret(request.path_info) or any(
-        looks_like_secret(name) or (name not in SIGNED_PARAMETERS and _any_secret(values))
-        for name, values in request.GET.lists()
+    if looks_like_secret(request.path_info) or (
+        has_query
+        and any(
+            looks_like_secret(name) or (name not in SIGNED_PARAMETERS and _any_secret(values))
+            for name, values in request.GET.lists()
+        )
     ):
         return "key"
     if request.method == "POST" and _has_nul(request.POST):
