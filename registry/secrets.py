@@ -87,8 +87,14 @@ PASTED_KEY_MESSAGE = (
 REDACTED = "[redacted]"
 
 
+# The fewest characters any pattern above matches (sk-or- and 8 more). Normalising ASCII
+# only ever removes characters, so shorter ASCII text needs no further look: most query
+# values and form choices ("on", "2", "groq") stop here.
+SHORTEST_KEY = 14
+
+
 def looks_like_secret(text):
-    if not text:
+    if not text or (len(text) < SHORTEST_KEY and text.isascii()):
         return False
     visible = visible_text(text)
     if any(_is_key(match, visible) for match in SECRET_RE.finditer(visible)):

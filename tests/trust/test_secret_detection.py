@@ -225,3 +225,17 @@ def test_log_filter_redacts_an_obfuscated_key():
     )
     RedactSecretsFilter().filter(record)
     assert record.getMessage() == "Not Found: /providers/[redacted]/"
+
+
+def test_text_shorter_than_any_key_is_skipped_safely():
+    try:  # the width of a pattern, as the regex engine computes it
+        from re import _parser
+    except ImportError:  # Python 3.10
+        import sre_parse as _parser
+
+    from registry.secrets import SECRET_RE, SHORTEST_KEY, SPLIT_SECRET_RE
+
+    for pattern in (SECRET_RE, SPLIT_SECRET_RE):
+        assert _parser.parse(pattern.pattern).getwidth()[0] == SHORTEST_KEY
+    assert looks_like_secret("sk-or-" + "a1" * 4)  # exactly SHORTEST_KEY characters
+    assert not looks_like_secret("sk-or-" + "a1b2c3d")
