@@ -67,7 +67,7 @@ def refuse_unusable_input(get_response):
 
 
 def unusable_input(request):
-    """ "charset", "nul" or "key" when the request must be refused, else None. The body is
+    """Why the request must be refused ("charset", "nul" or "key"), or None. The body is
     read only once the URL has passed, and never in a charset Django would refuse."""
     if request.method == "POST" and request.content_type == FORM_URLENCODED:
         charset = request.content_params.get("charset")

@@ -110,36 +110,33 @@
     else field.removeAttribute("aria-describedby");
   }
 
-  // A request is refused when a value it would send looks like a key: any value at all
-  // when it goes into the URL (GET, as the server checks), else a guarded field's.
-  function refusedFields(form, values, inUrl) {
+  // A request is refused when a guarded field's value, about to be sent, looks like a
+  // key. Only guarded fields: other values (the wizard's signed start time, say) are the
+  // site's own, and the server checks every URL anyway.
+  function refusedFields(form, values) {
     var refused = [];
     values.forEach(function (pair) {
       var name = pair[0];
       var value = pair[1];
-      if (typeof value !== "string" || !looksLikeSecret(value)) return;
       var field = form && form.elements ? form.elements.namedItem(name) : null;
       if (field && !field.tagName) field = field[0]; // a RadioNodeList: several of that name
-      if (inUrl || (field && field.matches(GUARDED))) refused.push(field || form);
+      // A field brought in from outside the form (hx-include) is found by its name.
+      if (!field) {
+        field = Array.prototype.find.call(document.querySelectorAll(GUARDED), function (each) {
+          return each.name === name;
+        });
+      }
+      if (field && field.matches(GUARDED) && typeof value === "string" && looksLikeSecret(value)) {
+        refused.push(field);
+      }
     });
     return refused;
   }
 
   function refuse(event, fields) {
-    if (!fields.length) return false;
+    if (!fields.length) return;
     event.preventDefault();
-    fields.forEach(function (field) {
-      if (field && field.matches && field.matches("input, textarea, select")) markRefused(field);
-    });
-    return true;
-  }
-
-  function decodedPath(path) {
-    try {
-      return decodeURIComponent(path);
-    } catch (error) {
-      return path; // not valid percent-encoding: check it as it is
-    }
+    fields.forEach(markRefused);
   }
 
   document.addEventListener("htmx:configRequest", function (event) {
@@ -147,8 +144,7 @@
     var form = detail.elt.closest("form") || detail.elt;
     var values = [];
     detail.formData.forEach(function (value, name) { values.push([name, value]); });
-    if (refuse(event, refusedFields(form, values, detail.useUrlParams))) return;
-    if (detail.useUrlParams && looksLikeSecret(decodedPath(detail.path))) event.preventDefault();
+    refuse(event, refusedFields(form, values));
   });
 
   // A plain submit (Enter in the search box, or htmx not loaded): capture phase, so this
@@ -159,8 +155,7 @@
       var form = event.target;
       var values = [];
       new FormData(form).forEach(function (value, name) { values.push([name, value]); });
-      var inUrl = (form.getAttribute("method") || "get").toLowerCase() === "get";
-      refuse(event, refusedFields(form, values, inUrl));
+      refuse(event, refusedFields(form, values));
     },
     true
   );
