@@ -102,6 +102,8 @@ def server_env(tmp):
         DJANGO_SECURE_SSL_REDIRECT="0",  # plain http on loopback
         DJANGO_HSTS_SECONDS="0",
         DJANGO_LOG_LEVEL="WARNING",
+        # gunicorn.conf.py (read from the working directory) would log every request.
+        GUNICORN_ACCESS_LOG="",
         PYTHONDONTWRITEBYTECODE="1",
         **LIFTED_LIMITS,
     )

@@ -267,7 +267,8 @@ class IssueReportAdmin(ModerationAdmin):
 
 @admin.register(ProviderSuggestion)
 class ProviderSuggestionAdmin(ModerationAdmin):
-    list_display = ("name", "website", "status", "created_at")
+    # The website as text in the list too: Django's admin links a URLField by default.
+    list_display = ("name", "website_as_text", "status", "created_at")
     search_fields = ("name", "reason")
     fields = ("name", "website_as_text", "reason", "status", "created_at")
     readonly_fields = ("website_as_text", "created_at")

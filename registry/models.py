@@ -1,4 +1,3 @@
-import re
 from datetime import timedelta
 from functools import cached_property
 
@@ -10,6 +9,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from . import scoring
+from .key_patterns import GRAMMAR_HELP, validate_key_pattern
 from .scoring import Status
 
 https_only = URLValidator(schemes=["https"], message="Enter a full https:// address.")
@@ -278,7 +278,8 @@ class Provider(models.Model):
     key_pattern = models.CharField(
         max_length=200,
         blank=True,
-        help_text="Regular expression a well-formed key matches (the wizard's format check).",
+        validators=[validate_key_pattern],
+        help_text="The format of a well-formed key, for the wizard's check. " + GRAMMAR_HELP,
     )
     last_verified = models.DateField(null=True, blank=True)
     recommended_for = models.ManyToManyField(Audience, blank=True, related_name="providers")
@@ -419,12 +420,6 @@ class Provider(models.Model):
         errors = {}
         if self.status_pin and not self.status_pin_reason.strip():
             errors["status_pin_reason"] = "Give the public reason shown with a pinned status."
-        if self.key_pattern:
-            # The wizard matches keys against it: a broken pattern would break the wizard.
-            try:
-                re.compile(self.key_pattern)
-            except re.error as error:
-                errors["key_pattern"] = f"Not a valid regular expression: {error}."
         if errors:
             raise ValidationError(errors)
 

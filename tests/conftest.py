@@ -1,3 +1,6 @@
+import os
+from urllib.parse import quote
+
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
@@ -114,3 +117,28 @@ def admin_provider_form():
         return {k: v for k, v in data.items() if v is not None}
 
     return form
+
+
+@pytest.fixture
+def test_database_env():
+    """A copy of os.environ with which a subprocess (manage.py, gunicorn) reaches the
+    database this test runs on. Use it with transactional_db, so the data is committed."""
+
+    def environment():
+        env = {**os.environ}
+        # The browser tests' conftest sets this for Playwright; a deployment never would.
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        database = connection.settings_dict
+        if connection.vendor == "sqlite":
+            env.pop("DATABASE_URL", None)
+            env["SQLITE_PATH"] = str(database["NAME"])
+        else:
+            user = quote(database["USER"] or "", safe="")
+            password = quote(database["PASSWORD"] or "", safe="")
+            env["DATABASE_URL"] = (
+                f"postgres://{user}:{password}@{database['HOST']}:{database['PORT']}/"
+                f"{database['NAME']}"
+            )
+        return env
+
+    return environment

@@ -5,13 +5,13 @@ The key is compared with the provider's curated pattern and dropped; only its ma
 """
 
 import logging
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 from django.views.decorators.debug import sensitive_variables
 
+from registry.key_patterns import check_key_format
 from registry.secrets import mask_key
 
 logger = logging.getLogger(__name__)
@@ -29,52 +29,31 @@ class KeyVerdict:
 
 @sensitive_variables("api_key")
 def check_key(provider, api_key):
-    """Compare a key with the provider's curated pattern. Returns only the masked form."""
+    """Compare a key with the provider's curated pattern. Returns only the masked form.
+
+    The pattern is matched by registry.key_patterns, whose grammar cannot backtrack: a
+    maintainer's pattern can never keep a worker busy, whatever key is sent."""
     masked = mask_key(api_key) if len(api_key) >= SHORTEST_MASKED_KEY else "(too short to show)"
     name = provider.provider_name
-    try:
-        pattern = re.compile(provider.key_pattern) if provider.key_pattern else None
-    except re.error:
-        logger.warning("Provider %s has an invalid key_pattern", provider.provider_id)
-        pattern = None
-    if pattern is None:
+    check = check_key_format(provider.key_pattern, api_key)
+    if check.verdict == "unknown":
+        if provider.key_pattern:
+            logger.warning(
+                "Provider %s has a key_pattern outside the grammar", provider.provider_id
+            )
         return KeyVerdict(
             "unknown",
             masked,
             f"We have no key format on file for {name}, so we cannot check this one. "
             "Make sure you copied the whole key.",
         )
-    if pattern.fullmatch(api_key):
+    if check.verdict == "match":
         return KeyVerdict("match", masked, f"It matches the format of {name} keys.")
-    prefix = expected_prefix(provider.key_pattern)
+    prefix = check.expected_prefix
     hint = f"{name} keys start with {prefix}." if prefix else "Check that you copied all of it."
     return KeyVerdict(
         "mismatch", masked, f"This does not match the format we expect for {name}: {hint}"
     )
-
-
-_LITERAL = re.compile(r"[A-Za-z0-9_\-]+")
-
-
-def expected_prefix(pattern):
-    """The literal start of a key pattern, e.g. "sk-or-" for ^sk-or-(v1-)?..., or
-    "ghp_ or github_pat_" for ^(ghp_|github_pat_)...; empty when it starts with a class."""
-    body = pattern.removeprefix("^")
-    group = re.match(r"\(\??:?([A-Za-z0-9_\-|]+)\)", body)
-    if group:
-        options = group.group(1).split("|")
-        if all(options):
-            return " or ".join(options)
-        return ""
-    literal = _LITERAL.match(body)
-    if not literal:
-        return ""
-    text = literal.group(0)
-    # A quantifier after the last character makes it optional or repeated: leave it out.
-    after = body[len(text) : len(text) + 1]
-    if after in {"?", "*", "{", "+"}:
-        text = text[:-1]
-    return text
 
 
 class KeyReceiverError(Exception):

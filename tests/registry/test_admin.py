@@ -1,5 +1,7 @@
 """Django admin for maintainers: curation with inlines, moderation, read-only events."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
@@ -167,10 +169,15 @@ def test_pinned_status_needs_a_reason(admin_client):
     assert Provider.objects.get().status_pin_reason == "Keys revoked."
 
 
-def test_invalid_key_pattern_is_refused(admin_client):
-    response = admin_client.post(ADD_URL, provider_form(key_pattern="^nc-(unclosed"))
+@pytest.mark.parametrize("pattern", ["^nc-(unclosed", "^(a|aa)+$", "^[a-z]+[a-z]+$"])
+def test_a_key_pattern_outside_the_grammar_is_refused_on_its_field(admin_client, pattern):
+    # ^(a|aa)+$ kept a worker busy for 30 s on one 61-character key: never accepted now.
+    response = admin_client.post(ADD_URL, provider_form(key_pattern=pattern))
     assert response.status_code == 200
-    assert "key_pattern" in response.context["adminform"].form.errors
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["key_pattern"]
+    assert "^prefix[characters]{min,max}$" in errors["key_pattern"][0]
+    assert not Provider.objects.exists()
 
 
 def test_a_bad_inline_row_saves_nothing(admin_client):
@@ -252,3 +259,20 @@ def test_non_staff_are_sent_to_login(client, db, url):
     response = client.post(ADD_URL, {"provider_name": "Sneaky"})
     assert response.status_code == 302
     assert not Provider.objects.exists()
+
+
+def test_a_visitors_website_is_plain_text_in_the_admin(admin_client, db):
+    # A pending suggestion's URL is whatever a visitor typed: never a link a maintainer
+    # could click by mistake, in the list or in the change form.
+    url = "https://phish.example/login?next=admin"
+    suggestion = ProviderSuggestion.objects.create(name="Newco", website=url, reason="x")
+    pages = [
+        admin_client.get("/admin/registry/providersuggestion/"),
+        admin_client.get(f"/admin/registry/providersuggestion/{suggestion.pk}/change/"),
+    ]
+    for page in pages:
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "https://phish.example/login?next=admin" in html
+        assert 'href="https://phish.example' not in html
+        assert "phish.example" not in " ".join(re.findall(r"<a\b[^>]*>", html))

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from registry.key_patterns import parse_key_pattern
 from registry.models import (
     COUNTER_FIELDS,
     Audience,
@@ -237,6 +238,11 @@ def test_key_patterns_accept_well_formed_keys(default_providers, provider_id, ke
     assert re.fullmatch(pattern, key)
     assert not re.fullmatch(pattern, key[:12])  # cut short
     assert not re.fullmatch(pattern, "not a key")
+    # The wizard's linear matcher says the same.
+    key_format = parse_key_pattern(pattern)
+    assert key_format.matches(key)
+    assert not key_format.matches(key[:12])
+    assert not key_format.matches("not a key")
 
 
 def test_every_default_provider_is_valid(default_providers):

@@ -153,6 +153,13 @@ def test_one_bad_provider_means_nothing_is_imported(db, write):
     assert not Provider.objects.exists() and not Audience.objects.exists()
 
 
+def test_a_key_pattern_outside_the_grammar_fails_the_import(default_providers, write):
+    bad = {**SEED_DEEPSEEK, "key_pattern": "^(a|aa)+$"}
+    message = import_fails(write(seed_file(SEED_OPENROUTER, bad)))
+    assert "Nothing imported" in message
+    assert "provider 'deepseek', field 'key_pattern': A group cannot be repeated" in message
+
+
 def test_a_failed_import_leaves_existing_providers_as_they_were(default_providers, write):
     good = {**SEED_OPENROUTER, "provider_name": "Renamed"}
     bad = {**SEED_DEEPSEEK, "difficulty": "impossible"}

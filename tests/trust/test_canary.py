@@ -1,10 +1,20 @@
 """The canary: a recognisable API key is put through the wizard, every form and error
 paths, and is then searched for everywhere the site could keep or repeat it."""
 
+import http.client
 import io
 import logging
 import pickle
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
 
+import gunicorn
 import pytest
 from django.contrib.sessions.models import Session
 from django.core.cache import caches
@@ -105,11 +115,25 @@ def put_canary_everywhere(visitor):
         404,
     )
     visitor.post("/setup/6/", {"api_key": CANARY})
-    assert visitor.get(f"/providers/{CANARY}/").status_code == 404
     visitor.post(wizard, {"api_key": CANARY * 20})
 
-    # The browse search box, as a page and as an htmx swap.
-    visitor.get("/", {"q": CANARY})
+    # A key anywhere in a URL is refused before any view, cache or redirect sees it.
+    in_urls = [
+        f"/providers/{CANARY}/",
+        f"/providers/{CANARY}",
+        f"/?q={CANARY}",
+        f"/?q={CANARY}{'x' * 40}",
+        f"/?sort={CANARY}",
+        f"/?audience={CANARY}",
+        f"/?difficulty={CANARY}",
+        f"/compare/?p={CANARY}",
+        f"/compare/?p=openrouter&p=groq&p=deepseek&p=xai&p={CANARY}",
+        f"/setup/?api_key={CANARY}",
+        f"/setup/6/?difficulty=9&api_key={CANARY}",
+    ]
+    for url in in_urls:
+        assert visitor.get(url).status_code == 400
+        assert visitor.get(url, headers={"HX-Request": "true"}).status_code == 400
     visitor.get("/", {"q": CANARY, "free": "on"}, headers={"HX-Request": "true"})
 
     # Every free-text form: each refuses it with a message that says why.
@@ -170,3 +194,183 @@ def test_key_shaped_text_is_refused_everywhere(default_providers):
 
 def test_no_key_receiver_by_default(settings):
     assert settings.BYOK_API_KEY_RECEIVER is None
+
+
+# --- a live gunicorn with gunicorn.conf.py: what reaches its access and error logs ---------
+
+ROOT = Path(__file__).resolve().parents[2]
+# One canary per channel, so a failure says which one leaked.
+CANARIES = {
+    channel: f"sk-or-v1-{tag * 8}"
+    for channel, tag in {
+        "query": "c0ffee01",
+        "path": "c0ffee02",
+        "user-agent": "c0ffee03",
+        "referer": "c0ffee04",
+        "form body": "c0ffee05",
+        "request line": "c0ffee06",
+        "header": "c0ffee07",
+    }.items()
+}
+
+
+def production_env(tmp_path, static_root, base):
+    return {
+        **base,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain http on loopback
+        "DJANGO_STATIC_ROOT": str(static_root),
+        "GUNICORN_ACCESS_LOG": str(tmp_path / "access.log"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn_server(transactional_db, default_providers, tmp_path, test_database_env):
+    """gunicorn as the README deploys it (production settings, -c gunicorn.conf.py), on
+    loopback; yields (port, access log, error log)."""
+    static_root = tmp_path / "static"
+    env = production_env(tmp_path, static_root, test_database_env())
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "byok_site.wsgi", "-c", "gunicorn.conf.py"]
+    # gunicorn 25.1+ opens a control socket in $HOME, shared with any other gunicorn there.
+    no_control_socket = ["--no-control-socket"] if gunicorn.version_info >= (25, 1) else []
+    error_log = tmp_path / "error.log"
+    with open(error_log, "wb") as stderr:
+        server = subprocess.Popen(
+            [*command, "--bind", f"127.0.0.1:{port}", "--workers", "1", *no_control_socket],
+            cwd=ROOT,
+            env=env,
+            stdout=stderr,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert server.poll() is None, error_log.read_text()
+                try:
+                    if http_request(port, "GET", "/healthz")[0] == 200:
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, "gunicorn did not start"
+                    time.sleep(0.2)
+            yield port, tmp_path / "access.log", error_log
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def http_request(port, method, path, body=None, headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def raw_request(port, data):
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_no_canary_reaches_gunicorns_logs(gunicorn_server):
+    port, access_log, error_log = gunicorn_server
+    key = CANARIES
+    browser = {
+        "User-Agent": f"Mozilla/5.0 (pasted {key['user-agent']})",
+        "Referer": f"https://elsewhere.example/?key={key['referer']}",
+        "X-Api-Key": key["header"],
+    }
+    answers = [
+        http_request(port, "GET", f"/?q={key['query']}", headers=browser),
+        http_request(port, "GET", f"/?q={key['query']}&free=on", headers={"HX-Request": "true"}),
+        http_request(port, "GET", f"/compare/?p={key['query']}", headers=browser),
+        http_request(port, "GET", f"/setup/6/?p=openrouter&api_key={key['query']}"),
+        http_request(port, "GET", f"/providers/{key['path']}/", headers=browser),
+        http_request(port, "GET", f"/providers/{key['path']}"),
+        http_request(port, "GET", "/providers/openrouter/", headers=browser),
+    ]
+    assert [status for status, _, _ in answers] == [400] * 6 + [200]
+
+    # The wizard's key check is the one place a key is meant to go: in a POST body.
+    page = http_request(port, "GET", "/setup/6/?p=openrouter")
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page[2]).group(1).decode()
+    cookie = re.search(r"csrftoken=([^;]+)", page[1]["Set-Cookie"]).group(1)
+    checked = http_request(
+        port,
+        "POST",
+        "/setup/6/?p=openrouter",
+        body=urlencode({"csrfmiddlewaretoken": token, "api_key": key["form body"]}),
+        headers={
+            **browser,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookie}",
+            "Origin": f"http://127.0.0.1:{port}",
+        },
+    )
+    assert checked[0] == 200 and b"It matches the format" in checked[2]
+
+    # Item 1 of issue 11, live: a form in another charset is the site's 400, with its CSP.
+    for path in ("/healthz", "/providers/openrouter/rate/"):
+        status, headers, body = http_request(
+            port,
+            "POST",
+            path,
+            body=b"rating=5&comment=caf%E9",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded; charset=latin-1",
+                "Cookie": "csrftoken=" + "a" * 32,
+            },
+        )
+        assert status == 400, body
+        assert b"character encoding other than UTF-8" in body
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+
+    # Requests gunicorn itself refuses: a malformed request line, one too long.
+    # gunicorn logs the first as "Invalid HTTP request line: 'GET /?q=<canary>'" (and
+    # repeats it in its own bare 400 page to that client; it has no setting for that page).
+    malformed = raw_request(port, f"GET /?q={key['request line']}\r\n\r\n".encode())
+    assert malformed.startswith(b"HTTP/1.1 400")
+    too_long = raw_request(
+        port, f"GET /?q={key['request line']}&pad={'x' * 5000} HTTP/1.1\r\n\r\n".encode()
+    )
+    assert too_long.startswith(b"HTTP/1.1 414")
+
+    sent = b"".join(body + repr(headers).encode() for _, headers, body in answers)
+    for channel, canary in CANARIES.items():
+        assert canary[6:].encode() not in sent, f"{channel} canary echoed in a response"
+
+    time.sleep(0.5)  # the worker writes its access log line after the response
+    logs = {"access log": access_log.read_text(), "error log": error_log.read_text()}
+    for name, text in logs.items():
+        for channel, canary in CANARIES.items():
+            assert canary[6:] not in text, f"the {channel} canary is in gunicorn's {name}"
+    access = logs["access log"]
+    assert '"GET / HTTP/1.1" 400' in access  # the path, without its query string
+    assert '"GET /providers/[redacted]/ HTTP/1.1" 400' in access
+    assert '"POST /setup/6/ HTTP/1.1" 200' in access
+    assert "Mozilla" not in access and "elsewhere.example" not in access
+    assert "127.0.0.1" not in access  # no client address either
+    assert "Invalid HTTP request line: 'GET /?q=[redacted]'" in logs["error log"]
+    assert "Traceback" not in logs["error log"]

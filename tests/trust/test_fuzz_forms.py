@@ -167,3 +167,115 @@ def test_wizard_steps_post(default_providers, step, provider_id, data, htmx):
         assert state() == before
     else:
         check(response, before, accepted=(200, 302, 303))
+
+
+# --- the request's encoding: charset and content type ------------------------------------
+
+POST_FORMS = {
+    "/providers/openrouter/rate/": ["rating", "comment"],
+    "/providers/openrouter/tips/": ["text"],
+    "/providers/openrouter/issues/": ["category", "broken_link", "details"],
+    "/suggest/": ["name", "website", "reason"],
+    "/setup/6/?p=openrouter": ["api_key"],
+    "/setup/7/?p=openrouter": ["success", "minutes", "stars", "felt_difficulty", "comment"],
+}
+CHARSETS = ["", "utf-8", "UTF8", "latin-1", "utf-16", "utf-16-le", "cp1252", "koi8-r"]
+CHARSETS += ["x-unknown", "utf-8; boundary=x", '"utf-8"', "ascii"]
+CONTENT_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]
+CONTENT_TYPES += ["application/json", "application/octet-stream", "", "form/x; a=b"]
+MULTIPART_BOUNDARIES = [
+    "",
+    "; boundary=fuzz",
+    "; boundary=",
+    '; boundary="a b"',
+    "; boundary=x" * 3,
+]
+
+
+def encoded_body(data, charset, rng_bytes):
+    """The form as a browser would send it, in the declared charset when Python knows it."""
+    if rng_bytes is not None:
+        return rng_bytes
+    try:
+        return urlencode(data, encoding=charset.strip('"').split(";")[0] or "utf-8").encode()
+    except (LookupError, UnicodeEncodeError):
+        return urlencode(data).encode()
+
+
+@FUZZ
+@given(
+    url=st.sampled_from(sorted(POST_FORMS)),
+    # Forms half the time, and CSRF enforced mostly: the path that used to be a 500.
+    content_type=st.one_of(st.just(CONTENT_TYPES[0]), st.sampled_from(CONTENT_TYPES)),
+    charset=st.sampled_from(CHARSETS),
+    boundary=st.sampled_from(MULTIPART_BOUNDARIES),
+    data=st.data(),
+    raw=st.one_of(st.none(), st.binary(max_size=200)),
+    enforce_csrf=st.sampled_from([True, True, True, False]),
+    htmx=st.booleans(),
+)
+def test_any_charset_and_content_type_on_every_form(
+    default_providers, url, content_type, charset, boundary, data, raw, enforce_csrf, htmx
+):
+    fields = data.draw(form_data(POST_FORMS[url]))
+    header = content_type
+    if content_type == "multipart/form-data":
+        header += boundary
+    if charset:
+        header += f"; charset={charset}"
+    n = next(counter)
+    client = Client(
+        enforce_csrf_checks=enforce_csrf,
+        REMOTE_ADDR=f"10.{n % 250}.{n // 250 % 250}.9",
+        HTTP_USER_AGENT=f"fuzz/{n}",
+    )
+    client.cookies["csrftoken"] = "a" * 32  # what made the error views re-read the body
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    before = state()
+    response = client.generic(
+        "POST", url, encoded_body(fields, charset, raw), content_type=header, **headers
+    )
+    assert response.status_code < 500
+    assert response.status_code in (200, 302, 303, 400, 403, 404, 429)
+    if response.status_code in (400, 403):
+        assert state() == before, "a refused request changed the database"
+
+
+# --- NUL in every query parameter of every GET page ---------------------------------------
+
+GET_PAGES = {
+    "/": ["q", "free", "instant", "difficulty", "min_score", "audience", "sort", "page"],
+    "/compare/": ["p"],
+    "/providers/openrouter/": [],
+    "/stats/": [],
+    "/suggest/": [],
+    "/setup/": WIZARD_QUERY,
+    **{f"/setup/{step}/": [*WIZARD_QUERY, "api_key"] for step in range(1, 8)},
+    "/healthz": [],
+    "/admin/login/": ["next"],
+}
+
+
+@FUZZ
+@given(
+    page=st.sampled_from(sorted(GET_PAGES)),
+    data=st.data(),
+    before_nul=text,
+    after_nul=text,
+    htmx=st.booleans(),
+)
+def test_a_nul_in_any_query_parameter_of_any_page_is_a_400(
+    default_providers, page, data, before_nul, after_nul, htmx
+):
+    names = GET_PAGES[page] + ["p", "x", "utm_source"]
+    query = data.draw(form_data(names))
+    poisoned = data.draw(st.sampled_from(names))
+    query[poisoned] = f"{before_nul}\x00{after_nul}"
+    if data.draw(st.booleans()):  # or in the parameter's name
+        query[f"{poisoned}\x00"] = query.pop(poisoned)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    before = state()
+    response = visitor(next(counter)).get(f"{page}?{urlencode(query)}", **headers)
+    assert response.status_code == 400
+    assert b"NUL character" in response.content
+    assert state() == before

@@ -1,12 +1,11 @@
 import json
-import os
 import sqlite3
-import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from registry.files import private_file_replacing
 from registry.interchange import export_registry_data
 
 
@@ -23,20 +22,16 @@ class Command(BaseCommand):
         target = Path(path)
         if not target.parent.is_dir():
             raise CommandError(f"Cannot write {path}: folder {target.parent} does not exist.")
-        # Write beside the target and rename, so a failed backup never leaves half a file
-        # where a good one was.
-        descriptor, partial = tempfile.mkstemp(prefix=".backup-", dir=target.parent)
-        os.close(descriptor)
-        os.chmod(partial, 0o600)
+        # Written beside the target and renamed, so a failed backup never leaves half a
+        # file where a good one was.
         try:
-            if connection.vendor == "sqlite":
-                what = self.backup_sqlite(partial)
-            else:
-                what = self.backup_json(partial)
-            os.replace(partial, target)
-        except BaseException:
-            Path(partial).unlink(missing_ok=True)
-            raise
+            with private_file_replacing(target) as partial:
+                if connection.vendor == "sqlite":
+                    what = self.backup_sqlite(partial)
+                else:
+                    what = self.backup_json(partial)
+        except OSError as error:
+            raise CommandError(f"Cannot write {path}: {error.strerror}.") from None
         self.stdout.write(self.style.SUCCESS(f"Backed up {what} to {path} (mode 600)."))
 
     def backup_sqlite(self, partial):
