@@ -17,5 +17,6 @@ admin.site.index_title = "Curate providers and moderate the community"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", include("verification.urls")),
     path("", include("onboarding.urls")),
 ]

@@ -79,34 +79,55 @@ def same_place(a, b):
 
 class HostPacer:
     """One request at a time per host, and `delay` seconds from the end of one request to
-    a host to the start of the next. Also counts requests in flight, for the run's
-    peak concurrency."""
+    a host to the start of the next. One pacer serves the whole process (shared_pacer()),
+    so the link run and the API run of one worker keep the rule between them too."""
 
     def __init__(self, delay):
         self.delay = delay
         self._locks = defaultdict(threading.Lock)
         self._last = {}
         self._guard = threading.Lock()
-        self.in_flight = 0
-        self.peak = 0
 
     @contextmanager
-    def turn(self, host):
+    def turn(self, host, gauge):
         with self._guard:
             lock = self._locks[host]
         with lock:
             wait = self._last.get(host, float("-inf")) + self.delay - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            with self._guard:
-                self.in_flight += 1
-                self.peak = max(self.peak, self.in_flight)
             try:
-                yield
+                with gauge:
+                    yield
             finally:
-                with self._guard:
-                    self.in_flight -= 1
                 self._last[host] = time.monotonic()
+
+
+_shared = None
+
+
+def shared_pacer():
+    global _shared
+    if _shared is None or _shared.delay != settings.VERIFICATION_HOST_DELAY:
+        _shared = HostPacer(settings.VERIFICATION_HOST_DELAY)
+    return _shared
+
+
+class Gauge:
+    """Requests in flight in one run, and the most at once (the run's concurrency)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.in_flight = self.peak = 0
+
+    def __enter__(self):
+        with self._lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self.in_flight -= 1
 
 
 def error_kind(error):
@@ -161,7 +182,7 @@ class _ConnectTimeout(TimeoutError):
     pass
 
 
-def check(url, pacer, *, method="HEAD", timeouts=None, head_fallback=True):
+def check(url, pacer, gauge, *, method="HEAD", timeouts=None, head_fallback=True):
     """Fetch `url` the polite way and return what happened (never raises)."""
     timeouts = timeouts or (settings.VERIFICATION_CONNECT_TIMEOUT, settings.VERIFICATION_READ_TIMEOUT)
     result = Result(url=url, checked_at=time.time(), method=method)
@@ -172,7 +193,7 @@ def check(url, pacer, *, method="HEAD", timeouts=None, head_fallback=True):
             result.error_kind, result.error = ErrorKind.INVALID, f"cannot check {current[:200]}"
             return result
         try:
-            with pacer.turn(parts.hostname.lower()):
+            with pacer.turn(parts.hostname.lower(), gauge):
                 status, location, latency = _request(method, current, timeouts)
         except _ConnectTimeout as error:
             result.error_kind, result.error = ErrorKind.TIMEOUT, str(error)
@@ -223,21 +244,22 @@ def host_of(url):
     return (urlsplit(url).hostname or "").lower()
 
 
-def check_all(jobs, *, concurrency=None, delay=None, pacer=None):
-    """Check every job; return ({job.key: Result}, pacer).
+def check_all(jobs, *, concurrency=None, pacer=None):
+    """Check every job; return ({job.key: Result}, peak requests in flight).
 
     Jobs are grouped by host and each host's jobs run one after the other (the pacer
     holds the per-host rule also across redirects to another host), so the pool's
     threads spread over hosts, never more than `concurrency` requests at once."""
     concurrency = concurrency or settings.VERIFICATION_CONCURRENCY
-    pacer = pacer or HostPacer(settings.VERIFICATION_HOST_DELAY if delay is None else delay)
+    pacer = pacer or shared_pacer()
+    gauge = Gauge()
     by_host = defaultdict(list)
     for job in jobs:
         by_host[host_of(job.url)].append(job)
 
     def run_host(host_jobs):
         return [
-            (job.key, check(job.url, pacer, method=job.method, head_fallback=job.method == "HEAD"))
+            (job.key, check(job.url, pacer, gauge, method=job.method, head_fallback=job.method == "HEAD"))
             for job in host_jobs
         ]
 
@@ -245,4 +267,4 @@ def check_all(jobs, *, concurrency=None, delay=None, pacer=None):
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="check") as pool:
         for done in pool.map(run_host, by_host.values()):
             results.update(done)
-    return results, pacer
+    return results, gauge.peak

@@ -100,10 +100,10 @@ def run_checks(kind, providers=None):
     providers = list(Provider.objects.published() if providers is None else providers)
     jobs = jobs_for(kind, providers)
     run = CheckRun(kind=kind, started_at=timezone.now(), targets=len(jobs))
-    results, pacer = check_all(jobs)
+    results, peak = check_all(jobs)
     run.finished_at = timezone.now()
     run.hosts = len({host_of(job.url) for job in jobs})
-    run.peak_concurrency = pacer.peak
+    run.peak_concurrency = peak
     run.failures = sum(
         1 for (_, target), result in results.items() if not succeeded(target, result)
     )
