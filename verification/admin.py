@@ -86,8 +86,8 @@ class HealthStateAdmin(admin.ModelAdmin):
     @admin.action(description="Adopt the new URL of selected moved links")
     def adopt_new_url(self, request, queryset):
         adopted = 0
-        for state in queryset.filter(state=State.MOVED).exclude(moved_to="").select_related(
-            "provider"
+        for state in (
+            queryset.filter(state=State.MOVED).exclude(moved_to="").select_related("provider")
         ):
             field = LINK_FIELDS.get(state.target)
             if field is None or not state.moved_to.startswith("https://"):
@@ -233,4 +233,3 @@ class ProviderToVerifyAdmin(admin.ModelAdmin):
             % {"n": count},
             messages.SUCCESS,
         )
-

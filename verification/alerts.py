@@ -167,9 +167,9 @@ def api_down(now):
 
 @rule("link_broken")
 def link_broken(now):
-    broken = HealthState.objects.filter(
-        state=State.BROKEN, provider__is_published=True
-    ).exclude(target=Target.API)
+    broken = HealthState.objects.filter(state=State.BROKEN, provider__is_published=True).exclude(
+        target=Target.API
+    )
     return {
         (state.provider_id, state.target): Finding(
             title=f"{state.get_target_display()} link broken",

@@ -136,6 +136,8 @@ def error_kind(error):
         return ErrorKind.DNS, True
     if isinstance(error, ssl.SSLError | ssl.CertificateError):
         return ErrorKind.TLS, False
+    if isinstance(error, ValueError):  # a port out of range, a malformed host name
+        return ErrorKind.INVALID, False
     if isinstance(error, ConnectionRefusedError):
         return ErrorKind.REFUSED, True
     if isinstance(error, TimeoutError):
@@ -182,9 +184,10 @@ class _ConnectTimeout(TimeoutError):
     pass
 
 
-def check(url, pacer, gauge, *, method="HEAD", timeouts=None, head_fallback=True):
+def check(url, pacer, gauge, *, method="HEAD", timeouts=None):
     """Fetch `url` the polite way and return what happened (never raises)."""
-    timeouts = timeouts or (settings.VERIFICATION_CONNECT_TIMEOUT, settings.VERIFICATION_READ_TIMEOUT)
+    if timeouts is None:
+        timeouts = (settings.VERIFICATION_CONNECT_TIMEOUT, settings.VERIFICATION_READ_TIMEOUT)
     result = Result(url=url, checked_at=time.time(), method=method)
     current, seen = url, {url}
     while True:
@@ -201,8 +204,6 @@ def check(url, pacer, gauge, *, method="HEAD", timeouts=None, head_fallback=True
             return result
         except (OSError, http.client.HTTPException, ValueError) as error:
             kind, network_level = error_kind(error)
-            if isinstance(error, ValueError):  # e.g. a port out of range
-                kind, network_level = ErrorKind.INVALID, False
             # After a redirect a server has answered: the network works.
             result.error_kind = kind
             result.network_level = network_level and result.latency_ms is None
@@ -212,7 +213,7 @@ def check(url, pacer, gauge, *, method="HEAD", timeouts=None, head_fallback=True
             return result
         if result.latency_ms is None:
             result.latency_ms = latency
-        if method == "HEAD" and head_fallback and status in HEAD_REFUSED:
+        if method == "HEAD" and status in HEAD_REFUSED:
             method = result.method = "GET"  # the server refuses HEAD: ask again with GET
             continue
         result.status, result.final_url = status, current
@@ -258,10 +259,7 @@ def check_all(jobs, *, concurrency=None, pacer=None):
         by_host[host_of(job.url)].append(job)
 
     def run_host(host_jobs):
-        return [
-            (job.key, check(job.url, pacer, gauge, method=job.method, head_fallback=job.method == "HEAD"))
-            for job in host_jobs
-        ]
+        return [(job.key, check(job.url, pacer, gauge, method=job.method)) for job in host_jobs]
 
     results = {}
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="check") as pool:

@@ -10,17 +10,21 @@ to the checker) and answers by path:
     /loop               301 to itself
     /missing            404
     /error              500
-    /slow               answers after SLOW_SECONDS, beyond the tests' read timeout
+    /slow[/models]      answers after SLOW_SECONDS, beyond the tests' read timeout
+    /pause              answers after PAUSE_SECONDS, within it (to see requests overlap)
     /reset              closes the connection with a TCP reset, no answer
-    /no-head            405 to HEAD, 200 to GET
+    /no-head[/S]        405 (or S: 403, 501) to HEAD, 200 to GET
     /v1/models          401 (an API that wants a key: up)
 
 `server.overrides[path] = status` changes a path's answer while the test runs. Every
 request is recorded with its method, path, User-Agent and start and end times.
 """
 
+import shutil
 import socket
+import ssl
 import struct
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +34,7 @@ import pytest
 from registry.models import Provider
 
 SLOW_SECONDS = 1.5
+PAUSE_SECONDS = 0.1
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -91,19 +96,21 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(404)
         if path == "/error":
             return self.send(500)
-        if path == "/slow":
+        if path in ("/slow", "/slow/models"):
             time.sleep(SLOW_SECONDS)
             return self.send(200)
         if path == "/reset":
             # SO_LINGER with a zero timeout: close() sends RST instead of FIN.
-            self.connection.setsockopt(
-                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-            )
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             self.close_connection = True
             return None
-        if path == "/no-head":
-            return self.send(405 if self.command == "HEAD" else 200)
+        if path.startswith("/no-head"):
+            refusal = int(path.removeprefix("/no-head").strip("/") or 405)
+            return self.send(refusal if self.command == "HEAD" else 200)
+        if path == "/pause":
+            time.sleep(PAUSE_SECONDS)
+            return self.send(200)
         if path == "/v1/models":
             return self.send(401)
         return self.send(404)
@@ -111,9 +118,13 @@ class Handler(BaseHTTPRequestHandler):
 
 class LoopbackServer(ThreadingHTTPServer):
     daemon_threads = True
+    scheme = "http"
 
-    def __init__(self, address):
+    def __init__(self, address, tls=None):
         super().__init__((address, 0), Handler)
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+            self.scheme = "https"
         self.lock = threading.Lock()
         self.requests = []
         self.in_flight = self.peak = 0
@@ -121,10 +132,13 @@ class LoopbackServer(ThreadingHTTPServer):
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
         self.thread.start()
 
+    def handle_error(self, request, client_address):
+        pass  # a client that gave up on /slow: expected, not worth a traceback
+
     @property
     def base(self):
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def url(self, path):
         return self.base + path
@@ -134,13 +148,40 @@ class LoopbackServer(ThreadingHTTPServer):
         self.server_close()
 
 
+TLS_ADDRESS = "127.0.0.5"
+
+
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory):
+    """A self-signed certificate for TLS_ADDRESS, made with openssl: (cert, key) paths."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", key, "-out", cert, "-subj", f"/CN={TLS_ADDRESS}",
+         "-addext", f"subjectAltName=IP:{TLS_ADDRESS}"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 @pytest.fixture
-def serve():
-    """serve("127.0.0.2") starts a LoopbackServer on that address; all stop after the test."""
+def serve(request):
+    """serve("127.0.0.2") starts a LoopbackServer on that address, serve(tls=True) an
+    HTTPS one on TLS_ADDRESS with a self-signed certificate; all stop after the test."""
     servers = []
 
-    def start(address="127.0.0.1"):
-        server = LoopbackServer(address)
+    def start(address="127.0.0.1", *, tls=False):
+        context = None
+        if tls:
+            cert, key = request.getfixturevalue("tls_certificate")
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            address = TLS_ADDRESS
+        server = LoopbackServer(address, context)
         servers.append(server)
         return server
 
@@ -169,6 +210,13 @@ def fast_checker(settings):
     settings.VERIFICATION_HOST_DELAY = 0.05
     settings.VERIFICATION_CONCURRENCY = 4
     settings.VERIFICATION_CONTACT_URL = "https://registry.example/contact"
+
+
+@pytest.fixture
+def trust_test_certificate(tls_certificate, monkeypatch):
+    """Make the checker trust the test certificate, the way a deployment adds a CA:
+    through OpenSSL's SSL_CERT_FILE (verification stays on)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_certificate[0]))
 
 
 @pytest.fixture

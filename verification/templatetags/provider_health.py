@@ -128,7 +128,7 @@ def _uptime(provider):
         windows = {"24 hours": 1, "7 days": 7, "30 days": 30}
         midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
         aggregates = {}
-        for label, days in windows.items():
+        for days in windows.values():
             since = Q(checked_at__gte=now - timedelta(days=days))
             aggregates[f"{days}_total"] = Count("pk", filter=since)
             aggregates[f"{days}_up"] = Count("pk", filter=since & Q(ok=True))
@@ -248,12 +248,15 @@ def sparkline(values, *, min_span):
         middle = (high + low) / 2
         low, high = middle - min_span / 2, middle + min_span / 2
     step, pad = SPARK_WIDTH / (len(values) - 1), 2
+    scale = (SPARK_HEIGHT - 2 * pad) / (high - low)
     runs, run = [], []
     for i, value in enumerate(values):
         if value is None:
-            runs, run = runs + [run] if run else runs, []
+            if run:
+                runs.append(run)
+            run = []
             continue
-        run.append((round(i * step, 1), round(pad + (high - value) / (high - low) * (SPARK_HEIGHT - 2 * pad), 1)))
+        run.append((round(i * step, 1), round(pad + (high - value) * scale, 1)))
     if run:
         runs.append(run)
     for run in runs:
