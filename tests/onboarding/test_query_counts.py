@@ -35,8 +35,10 @@ BROWSE_QUERIES = 9
 BROWSE_CACHED = 1  # the registry version: the whole page is cached
 # Provider page: registry version, provider, its recent issue count, steps, cautions,
 # issues, audiences, tips, reviews, issue reports. (The count is its own query so the
-# form posts, which render only their partial, need not build it.)
-PROVIDER_PAGE_QUERIES = 10
+# form posts, which render only their partial, need not build it.) Then the registry's
+# own checks (verification): open alerts, link states, daily snapshots; a provider with
+# an API address and open alerts costs two more (tests/verification/test_history.py).
+PROVIDER_PAGE_QUERIES = 13
 PROVIDER_PAGE_CACHED = 1  # the registry version: the whole page is cached
 # Compare: which ids exist, registry version, providers, cautions, top tips, audiences,
 # recent issue counts, addable list.

@@ -27,11 +27,15 @@ import struct
 import subprocess
 import threading
 import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db.models import F
+from django.utils import timezone
 
-from registry.models import Provider
+from registry.models import Provider, Rating, SetupReport
 
 SLOW_SECONDS = 1.5
 PAUSE_SECONDS = 0.1
@@ -223,9 +227,10 @@ def trust_test_certificate(tls_certificate, monkeypatch):
 def make_provider(db):
     """A published provider whose four links and API point where the test says."""
 
-    def make(provider_id="acme", *, base=None, links=None, api=""):
+    def make(provider_id="acme", *, base=None, links=None, api="", **fields):
         links = links or {}
-        base = base or "https://acme.example"
+        # By default a loopback port where nothing listens: a check never leaves the machine.
+        base = base or "http://127.0.0.1:9"
         return Provider.objects.create(
             provider_id=provider_id,
             provider_name=provider_id.title(),
@@ -234,6 +239,51 @@ def make_provider(db):
             documentation_url=links.get("docs", base + "/ok"),
             website_url=links.get("website", base + "/ok"),
             api_base_url=api,
+            **fields,
         )
 
     return make
+
+
+@pytest.fixture
+def plant(db):
+    """plant(provider, days_ago, reports=, successes=, ratings=, stars=): event rows dated
+    that many days ago (noon UTC), with the provider's counters moved by them exactly as
+    registry.services would have, so counters stay baseline + events."""
+
+    def add(provider, days_ago, *, reports=0, successes=0, ratings=0, stars=4):
+        day = timezone.localdate() - timedelta(days=days_ago)
+        when = datetime.combine(day, clock(12), tzinfo=UTC)
+        if days_ago == 0:
+            when = min(when, timezone.now())
+        SetupReport.objects.bulk_create(
+            SetupReport(provider=provider, success=n < successes, day=day, created_at=when)
+            for n in range(reports)
+        )
+        Rating.objects.bulk_create(
+            Rating(provider=provider, stars=stars, day=day, created_at=when) for _ in range(ratings)
+        )
+        Provider.objects.filter(pk=provider.pk).bump_version(
+            total_users=F("total_users") + reports,
+            setup_reports=F("setup_reports") + reports,
+            active_users=F("active_users") + successes,
+            setup_successes=F("setup_successes") + successes,
+            ratings_count=F("ratings_count") + ratings,
+            ratings_sum=F("ratings_sum") + ratings * stars,
+            positive_reviews=F("positive_reviews") + (ratings if stars >= 4 else 0),
+            negative_reviews=F("negative_reviews") + (ratings if stars <= 2 else 0),
+        )
+
+    return add
+
+
+@pytest.fixture
+def aged(db):
+    """aged(provider, days): the provider was added `days` days ago."""
+
+    def age(provider, days):
+        Provider.objects.filter(pk=provider.pk).update(
+            created_at=timezone.now() - timedelta(days=days)
+        )
+
+    return age
