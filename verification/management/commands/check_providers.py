@@ -29,11 +29,12 @@ class Command(BaseCommand):
         for each in [kind] if kind else CheckKind.values:
             run = health.run_checks(each, providers)
             label = CheckKind(each).label
-            self.stdout.write(
-                f"{label}: {run.targets} checked on {run.hosts} hosts in "
-                f"{(run.finished_at - run.started_at).total_seconds():.1f} s "
-                f"(at most {run.peak_concurrency} at once). {run.summary}"
-            )
+            if options["verbosity"]:
+                self.stdout.write(
+                    f"{label}: {run.targets} checked on {run.hosts} hosts in "
+                    f"{(run.finished_at - run.started_at).total_seconds():.1f} s "
+                    f"(at most {run.peak_concurrency} at once). {run.summary}"
+                )
             if run.offline:
                 failed = True
                 self.stderr.write(

@@ -12,5 +12,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         opened, resolved = alerts.detect()
-        still = Alert.objects.open().count()
-        self.stdout.write(f"Alerts: {opened} opened, {resolved} resolved, {still} open.")
+        if options["verbosity"]:
+            still = Alert.objects.open().count()
+            self.stdout.write(f"Alerts: {opened} opened, {resolved} resolved, {still} open.")

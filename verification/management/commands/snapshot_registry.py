@@ -36,4 +36,5 @@ class Command(BaseCommand):
         rows = history.snapshot(when, days)
         first = when - datetime.timedelta(days=days - 1)
         span = f"{first} to {when}" if days > 1 else str(when)
-        self.stdout.write(f"Snapshots: {rows} rows for {span}.")
+        if options["verbosity"]:
+            self.stdout.write(f"Snapshots: {rows} rows for {span}.")
