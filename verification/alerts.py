@@ -72,6 +72,15 @@ def wilson_interval(successes, total, z=Z_95):
     return (centre - spread) / denominator, (centre + spread) / denominator
 
 
+def falls_clearly_below(recent_ok, recent, baseline_ok, baseline):
+    """True when a recent share (successes of a total) is clearly below its baseline: its
+    95% Wilson interval lies wholly below the baseline's, with the minimum samples. Any
+    rate of "it worked" answers can use it (setups now, free-tier answers later)."""
+    if recent < MIN_RECENT_REPORTS or baseline < MIN_BASELINE_REPORTS:
+        return False
+    return wilson_interval(recent_ok, recent)[1] < wilson_interval(baseline_ok, baseline)[0]
+
+
 def _when(moment):
     return date_format(timezone.localtime(moment), "j M Y, H:i e")
 
@@ -94,12 +103,11 @@ def success_drop(now):
     )
     findings = {}
     for row in rows:
-        if row["recent"] < MIN_RECENT_REPORTS or row["baseline"] < MIN_BASELINE_REPORTS:
+        counts = (row["recent_ok"], row["recent"], row["baseline_ok"], row["baseline"])
+        if not falls_clearly_below(*counts):
             continue
         low, high = wilson_interval(row["recent_ok"], row["recent"])
         base_low, base_high = wilson_interval(row["baseline_ok"], row["baseline"])
-        if high >= base_low:
-            continue
         rate = row["recent_ok"] / row["recent"] * 100
         base = row["baseline_ok"] / row["baseline"] * 100
         findings[(row["provider"], "")] = Finding(
