@@ -205,7 +205,8 @@ def _first_days():
     for model in (SetupReport, Rating):
         earliest = model.objects.values("provider").annotate(day=Min("day")).order_by()
         for row in earliest:
-            first[row["provider"]] = min(first[row["provider"]], row["day"])
+            if row["provider"] in first:
+                first[row["provider"]] = min(first[row["provider"]], row["day"])
     return first
 
 
@@ -233,7 +234,7 @@ def snapshot(day=None, days=1):
             uptime = {row["provider"]: row for row in probes.on(current)}
             seen_links = links if current == end else None
             for pk, values in counters.items():
-                if current < first_day[pk]:
+                if current < first_day.get(pk, current):  # (added during the run)
                     continue
                 probed = uptime.get(pk, {})
                 batch.append(
