@@ -123,7 +123,10 @@ def prepare_database(env, scale):
     manage(env, "migrate", "--noinput", "-v", "0")
     if not env.get("SQLITE_PATH"):
         manage(env, "flush", "--noinput", "-v", "0")
-    return datagen(env, "--scale", scale)
+    data = datagen(env, "--scale", scale)
+    # A year of daily history, so provider pages draw their charts from real rows.
+    manage(env, "snapshot_registry", "--backfill", "365", "-v", "0")
+    return data
 
 
 def counts(env):

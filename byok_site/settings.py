@@ -52,9 +52,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "huey.contrib.djhuey",
     "registry",
     "onboarding",
     "catalog",
+    "verification",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +228,49 @@ MODELS_SYNC_URL = os.environ.get("MODELS_SYNC_URL") or None
 MODELS_SYNC_MAX_BYTES = int(os.environ.get("MODELS_SYNC_MAX_BYTES", str(64 * 1024 * 1024)))
 MODELS_SYNC_TIMEOUT = int(os.environ.get("MODELS_SYNC_TIMEOUT", "60"))
 MODELS_SYNC_CA_FILE = os.environ.get("MODELS_SYNC_CA_FILE") or None
+
+# Background jobs (verification.tasks): huey. Its queue lives in a SQLite file of its own
+# by default, so `make run` needs no other service; with more than one machine point
+# HUEY_STORAGE_URL at Redis (redis://host:6379/0, needs the [redis] extra) or PostgreSQL
+# (postgres://...). Never "immediate" (djhuey's default under DEBUG): the worker that
+# `make run` starts beside the web server runs the jobs.
+HUEY_STORAGE_URL = os.environ.get("HUEY_STORAGE_URL", "")
+if HUEY_STORAGE_URL.startswith(("redis://", "rediss://")):
+    HUEY_STORAGE = {"huey_class": "huey.RedisHuey", "url": HUEY_STORAGE_URL}
+elif HUEY_STORAGE_URL.startswith(("postgres://", "postgresql://")):
+    HUEY_STORAGE = {"huey_class": "huey.PostgresHuey", "dsn": HUEY_STORAGE_URL}
+elif HUEY_STORAGE_URL == "memory://":
+    # For one-off processes that enqueue nothing (the tests' subprocesses): no file at all.
+    HUEY_STORAGE = {"huey_class": "huey.MemoryHuey"}
+elif HUEY_STORAGE_URL.startswith("sqlite:///") or not HUEY_STORAGE_URL:
+    HUEY_STORAGE = {
+        "huey_class": "huey.SqliteHuey",
+        "filename": HUEY_STORAGE_URL.removeprefix("sqlite://") or str(BASE_DIR / "huey.sqlite3"),
+    }
+else:
+    raise ImproperlyConfigured(
+        "HUEY_STORAGE_URL must start with redis://, rediss://, postgres:// or sqlite:///, "
+        "or be memory://"
+    )
+HUEY = {
+    "name": "byok-registry",
+    "immediate": False,
+    "results": False,  # jobs write their results to the database
+    **HUEY_STORAGE,
+    # flush_locks: a worker stopped mid-job leaves no lock that would skip its next run.
+    "consumer": {"workers": 2, "worker_type": "thread", "flush_locks": True},
+}
+
+# Link and API health checks (verification.checker). The User-Agent names the site and a
+# contact URL, so a provider's operators can tell who is knocking.
+VERIFICATION_CONTACT_URL = os.environ.get("VERIFICATION_CONTACT_URL", "http://127.0.0.1:8000/")
+VERIFICATION_CONNECT_TIMEOUT = 5.0  # seconds
+VERIFICATION_READ_TIMEOUT = 10.0
+VERIFICATION_HOST_DELAY = 1.0  # seconds between two requests to one host
+VERIFICATION_CONCURRENCY = 8  # requests in flight at once, across all hosts
+VERIFICATION_LINK_INTERVAL_HOURS = int(os.environ.get("VERIFICATION_LINK_INTERVAL_HOURS", "24"))
+VERIFICATION_API_INTERVAL_MINUTES = int(os.environ.get("VERIFICATION_API_INTERVAL_MINUTES", "15"))
+VERIFICATION_KEEP_DAYS = 400  # check rows kept; daily snapshots are kept for good
 
 LOGGING = {
     "version": 1,

@@ -18,5 +18,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("models/", include("catalog.urls")),
+    path("", include("verification.urls")),
     path("", include("onboarding.urls")),
 ]

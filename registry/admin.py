@@ -101,7 +101,15 @@ class ProviderAdmin(MarksPagesStale, admin.ModelAdmin):
         (None, {"fields": ("provider_name", "provider_id", "description", "is_published")}),
         (
             "Links (https only)",
-            {"fields": ("website_url", "signup_url", "api_key_url", "documentation_url")},
+            {
+                "fields": (
+                    "website_url",
+                    "signup_url",
+                    "api_key_url",
+                    "documentation_url",
+                    "api_base_url",
+                )
+            },
         ),
         (
             "Setup",

@@ -7,7 +7,7 @@ cannot express, so that export -> import -> export round-trips exactly:
 - "counters": the raw community counters (the seed's star_rating and success_rate are
   averages and cannot be added to);
 - curated extras: setup_steps, key_env_var, key_pattern, approval_note, free_tier_note,
-  website_url, last_verified, status_pin, status_pin_reason, is_published;
+  website_url, api_base_url, last_verified, status_pin, status_pin_reason, is_published;
 - common_issues as {"problem", "solution"} objects (plain strings are accepted too).
 
 Without "counters", counters are derived from the seed's figures (100 ratings at the
@@ -44,6 +44,7 @@ TEXT_FIELDS = (
     "api_key_url",
     "documentation_url",
     "website_url",
+    "api_base_url",
     "approval_note",
     "free_tier_note",
     "key_env_var",
@@ -105,6 +106,7 @@ def provider_to_dict(provider):
         "trust_score": provider.get_trust_score() if provider.has_data else None,
         "setup_steps": [step.text for step in provider.setup_steps.all()],
         "website_url": provider.website_url,
+        "api_base_url": provider.api_base_url,
         "approval_note": provider.approval_note,
         "free_tier_note": provider.free_tier_note,
         "key_env_var": provider.key_env_var,

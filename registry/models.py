@@ -259,6 +259,15 @@ class Provider(models.Model):
     signup_url = models.URLField(max_length=300, validators=[https_only])
     api_key_url = models.URLField(max_length=300, validators=[https_only])
     documentation_url = models.URLField(max_length=300, validators=[https_only])
+    # Probed by the verification app's health check: GET {api_base_url}/models, no key.
+    api_base_url = models.URLField(
+        "API base URL",
+        max_length=300,
+        blank=True,
+        validators=[https_only],
+        help_text="e.g. https://api.example.com/v1. Health checks send GET <this>/models "
+        "without a key; leave blank to skip them.",
+    )
 
     # User experience (curated)
     difficulty = models.PositiveSmallIntegerField(

@@ -128,6 +128,8 @@ def test_database_env():
         env = {**os.environ}
         # The browser tests' conftest sets this for Playwright; a deployment never would.
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        # Not the development queue's file: the process enqueues nothing.
+        env["HUEY_STORAGE_URL"] = "memory://"
         database = connection.settings_dict
         if connection.vendor == "sqlite":
             env.pop("DATABASE_URL", None)

@@ -33,8 +33,10 @@ BROWSE_QUERIES = 8
 BROWSE_CACHED = 1  # the registry version: the whole page is cached
 # Provider page: registry version, provider (with its recent issue count), steps,
 # cautions, issues, audiences, tips, reviews, issue reports, held submissions, its
-# models and prices (catalog).
-PROVIDER_PAGE_QUERIES = 11
+# models and prices (catalog), then the registry's own checks (verification): open
+# alerts, link states, daily snapshots. A provider with an API address and open alerts
+# costs two more (tests/verification/test_history.py).
+PROVIDER_PAGE_QUERIES = 14
 PROVIDER_PAGE_CACHED = 1  # the registry version: the whole page is cached
 # Compare: registry version, providers (with their recent issue counts), cautions, top
 # tips, audiences, addable list.
