@@ -8,7 +8,14 @@ from django import forms
 from django.http import QueryDict
 from django.urls import reverse
 
-from registry.models import Audience, Difficulty, IssueCategory, Provider, ProviderLink
+from registry.models import (
+    Audience,
+    Difficulty,
+    FreeTierAnswer,
+    IssueCategory,
+    Provider,
+    ProviderLink,
+)
 from registry.secrets import PASTED_KEY_MESSAGE, looks_like_secret
 from registry.services import COMMENT_MAX, REPORT_MAX, SUGGESTION_REASON_MAX, TIP_MAX
 
@@ -40,6 +47,21 @@ class RefusesPastedKeys(forms.Form):
                 self.errors.pop(name, None)  # the key message instead of, say, a length
                 self.add_error(name, PASTED_KEY_MESSAGE)
         return cleaned
+
+
+class FreeTierField(forms.ChoiceField):
+    """The optional "Did you use the free tier? Did it work?" of a rating (shown for
+    providers with a curated free tier)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            label="Did you use the free tier? Did it work? (optional)",
+            required=False,
+            choices=[("", "I did not use it, or rather not say"), *FreeTierAnswer.choices],
+            widget=forms.RadioSelect,
+            error_messages={"invalid_choice": "Choose one of the answers about the free tier."},
+            **kwargs,
+        )
 
 
 def audience_choices():
@@ -175,6 +197,7 @@ class RatingForm(RefusesPastedKeys):
         max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    free_tier = FreeTierField()
 
 
 class TipForm(RefusesPastedKeys):

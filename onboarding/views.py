@@ -7,15 +7,17 @@ decides between the whole page and its swappable partial.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import quote_etag
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -24,6 +26,7 @@ from django_htmx.http import push_url
 from registry import services
 from registry.models import (
     EventStatus,
+    FreeTierAnswer,
     IssueReport,
     ProTip,
     Provider,
@@ -144,7 +147,11 @@ RATE = CommunityForm(
     "rate",
     RatingForm,
     submit=lambda provider_id, data, voter: services.add_feedback(
-        provider_id, data["rating"], data["comment"] or None, voter=voter
+        provider_id,
+        data["rating"],
+        data["comment"] or None,
+        free_tier=data["free_tier"],
+        voter=voter,
     ),
     thanks=_rating_thanks,
 )
@@ -172,6 +179,23 @@ ISSUE = CommunityForm(
     ),
 )
 COMMUNITY_FORMS = (RATE, TIP, ISSUE)
+
+
+FREE_TIER_DAYS = 30
+
+
+def free_tier_answers(provider):
+    """How many visitors said the free tier worked, or did not, in the last 30 days (counted
+    ratings only; one query)."""
+    since = timezone.now() - timedelta(days=FREE_TIER_DAYS)
+    return (
+        Rating.objects.counted()
+        .filter(provider=provider, created_at__gte=since)
+        .aggregate(
+            worked=Count("pk", filter=Q(free_tier=FreeTierAnswer.WORKED)),
+            not_working=Count("pk", filter=Q(free_tier=FreeTierAnswer.NOT_WORKING)),
+        )
+    )
 
 
 def held_submissions(provider):
@@ -222,6 +246,7 @@ def provider_detail(request, provider_id):
         .filter(provider=provider)
         .order_by("-created_at")[:ISSUE_REPORTS_SHOWN],
         held=held_submissions(provider),
+        free_tier=free_tier_answers(provider) if provider.has_free_tier else {},
         csrf_token=CSRF_TOKEN.placeholder,
     )
     return render_page(request, "onboarding/provider_detail.html", "content", context)
@@ -242,8 +267,9 @@ def _community_post(request, provider_id, community_form):
 
     def respond(status=200, held_for=None, **context):
         provider = get_object_or_404(Provider.objects.published(), provider_id=provider_id)
-        if held_for:  # the figures are swapped in out of band: their held count too
+        if held_for:  # the figures are swapped in out of band: their counts too
             context["held"] = held_submissions(provider)
+            context["free_tier"] = free_tier_answers(provider) if provider.has_free_tier else {}
         return render_page(
             request,
             "onboarding/provider_detail.html",

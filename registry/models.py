@@ -779,9 +779,20 @@ class SetupReport(Event):
         }
 
 
+class FreeTierAnswer(models.TextChoices):
+    """The optional "Did you use the free tier? Did it work?" of a rating."""
+
+    WORKED = "worked", "Yes, and it worked"
+    NOT_WORKING = "not_working", "Yes, but it did not work"
+
+
 class Rating(Event):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="rating_events")
     stars = models.PositiveSmallIntegerField()
+    # Blank: the visitor did not use the free tier, or did not say.
+    free_tier = models.CharField(
+        max_length=12, choices=FreeTierAnswer.choices, blank=True, default=""
+    )
 
     QUOTA_KIND = "rating"
 
@@ -795,6 +806,10 @@ class Rating(Event):
             ),
             models.CheckConstraint(
                 condition=Q(stars__gte=1, stars__lte=5), name="rating_stars_1_to_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(free_tier__in=["", *FreeTierAnswer.values]),
+                name="rating_free_tier_is_an_answer",
             ),
         ]
 

@@ -16,6 +16,7 @@ from .models import (
     MAX_SETUP_MINUTES,
     Difficulty,
     EventStatus,
+    FreeTierAnswer,
     IssueCategory,
     IssueReport,
     Moderation,
@@ -213,11 +214,20 @@ def _setup_report_counters(success, setup_time_minutes, felt_difficulty):
     return counters, event
 
 
-def _rating_counters(rating, comment):
-    """Checks a rating; returns its counter updates and its cleaned comment."""
+def _rating_counters(rating, comment, free_tier):
+    """Checks a rating; returns its counter updates, its cleaned comment and its event
+    row's fields."""
     _clean_int("rating", rating, 1, 5)
     comment = _clean_text("comment", comment, COMMENT_MAX, required=False)
-    return _as_updates(Rating.increments(rating)), comment
+    if free_tier not in ("", *FreeTierAnswer.values):
+        raise InvalidSubmissionError(
+            "free_tier", "answer with one of the listed choices about the free tier."
+        )
+    return (
+        _as_updates(Rating.increments(rating)),
+        comment,
+        {"stars": rating, "free_tier": free_tier},
+    )
 
 
 def record_user_signup(
@@ -232,12 +242,13 @@ def record_user_signup(
         return _count_events(pk, provider_id, voter, [(SetupReport, counters, event)])
 
 
-def add_feedback(provider_id, rating, comment=None, *, voter=None):
-    """One star rating, with an optional comment that waits for moderation."""
-    counters, comment = _rating_counters(rating, comment)
+def add_feedback(provider_id, rating, comment=None, *, free_tier="", voter=None):
+    """One star rating, with an optional comment that waits for moderation, and an
+    optional answer on the free tier (FreeTierAnswer; blank: not used or not said)."""
+    counters, comment, event = _rating_counters(rating, comment, free_tier)
     pk = _provider_pk(provider_id)
     with transaction.atomic():
-        status = _count_events(pk, provider_id, voter, [(Rating, counters, {"stars": rating})])
+        status = _count_events(pk, provider_id, voter, [(Rating, counters, event)])
         _add_review(pk, rating, comment, voter)
     return status
 
@@ -250,12 +261,13 @@ def share_setup_result(
     felt_difficulty,
     rating,
     comment=None,
+    free_tier="",
     voter=None,
 ):
     """The setup wizard's shared result: a setup report and a rating that count (or are
     held) together or not at all."""
     report_counters, event = _setup_report_counters(success, setup_time_minutes, felt_difficulty)
-    rating_counters, comment = _rating_counters(rating, comment)
+    rating_counters, comment, rating_event = _rating_counters(rating, comment, free_tier)
     pk = _provider_pk(provider_id)
     with transaction.atomic():
         status = _count_events(
@@ -264,7 +276,7 @@ def share_setup_result(
             voter,
             [
                 (SetupReport, report_counters, event),
-                (Rating, rating_counters, {"stars": rating}),
+                (Rating, rating_counters, rating_event),
             ],
         )
         _add_review(pk, rating, comment, voter)

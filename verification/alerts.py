@@ -17,9 +17,11 @@ The rules and their thresholds:
   daily snapshot), for a provider that had enough data for a status then.
 - api_down: the API has not answered a probe for more than an hour.
 - link_broken: a curated link is broken (3 failed checks in a row); one alert per link.
+- free_tier_turn: the share of visitors who used the free tier and said it worked, over
+  the last 7 days, falls clearly below the share of the 30 days before (Wilson intervals
+  as for success_drop). Needs at least 10 answers in the last 7 days and 20 before.
 """
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -29,7 +31,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from registry import scoring
-from registry.models import Provider, SetupReport, today
+from registry.models import FreeTierAnswer, Provider, Rating, SetupReport, today
+from registry.scoring import wilson_bounds as wilson_interval
 
 from .health import mark_changed
 from .models import Alert, DailySnapshot, HealthState, State, Target
@@ -38,10 +41,10 @@ RECENT_DAYS = 7
 BASELINE_DAYS = 30
 MIN_RECENT_REPORTS = 20
 MIN_BASELINE_REPORTS = 40
-Z_95 = 1.959964
 TRUST_DROP_POINTS = 5.0
 TRUST_DROP_DAYS = 7
 API_DOWN_AFTER = timedelta(hours=1)
+FREE_TIER_MINIMUMS = (10, 20)  # answers in the last 7 days, and in the 30 before
 
 RULES = {}
 
@@ -61,22 +64,13 @@ def rule(name):
     return register
 
 
-def wilson_interval(successes, total, z=Z_95):
-    """The Wilson score interval of a proportion, as (low, high) in 0..1."""
-    if not total:
-        return 0.0, 1.0
-    p = successes / total
-    centre = p + z * z / (2 * total)
-    spread = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
-    denominator = 1 + z * z / total
-    return (centre - spread) / denominator, (centre + spread) / denominator
-
-
-def falls_clearly_below(recent_ok, recent, baseline_ok, baseline):
+def falls_clearly_below(
+    recent_ok, recent, baseline_ok, baseline, minimums=(MIN_RECENT_REPORTS, MIN_BASELINE_REPORTS)
+):
     """True when a recent share (successes of a total) is clearly below its baseline: its
-    95% Wilson interval lies wholly below the baseline's, with the minimum samples. Any
-    rate of "it worked" answers can use it (setups now, free-tier answers later)."""
-    if recent < MIN_RECENT_REPORTS or baseline < MIN_BASELINE_REPORTS:
+    95% Wilson interval (registry.scoring's) lies wholly below the baseline's, with the
+    minimum samples. Any rate of "it worked" answers can use it: setups, free-tier answers."""
+    if recent < minimums[0] or baseline < minimums[1]:
         return False
     return wilson_interval(recent_ok, recent)[1] < wilson_interval(baseline_ok, baseline)[0]
 
@@ -230,3 +224,41 @@ def detect(now=None):
             changed.add(alert.provider_id)
         mark_changed(changed)
     return opened, resolved
+
+
+@rule("free_tier_turn")
+def free_tier_turn(now):
+    recent_start = now - timedelta(days=RECENT_DAYS)
+    baseline_start = recent_start - timedelta(days=BASELINE_DAYS)
+    recent, before = Q(created_at__gte=recent_start), Q(created_at__lt=recent_start)
+    worked = Q(free_tier=FreeTierAnswer.WORKED)
+    rows = (
+        Rating.objects.counted()
+        .filter(created_at__gte=baseline_start, provider__is_published=True)
+        .exclude(free_tier="")
+        .values("provider")
+        .annotate(
+            recent=Count("pk", filter=recent),
+            recent_ok=Count("pk", filter=recent & worked),
+            baseline=Count("pk", filter=before),
+            baseline_ok=Count("pk", filter=before & worked),
+        )
+        .order_by()
+    )
+    findings = {}
+    for row in rows:
+        counts = (row["recent_ok"], row["recent"], row["baseline_ok"], row["baseline"])
+        if not falls_clearly_below(*counts, minimums=FREE_TIER_MINIMUMS):
+            continue
+        failed = row["recent"] - row["recent_ok"]
+        findings[(row["provider"], "")] = Finding(
+            title="Free tier reported not working",
+            detail=(
+                f"{failed} of {row['recent']} visitors who used the free tier in the last "
+                f"{RECENT_DAYS} days said it did not work, against "
+                f"{row['baseline'] - row['baseline_ok']} of {row['baseline']} in the "
+                f"{BASELINE_DAYS} days before."
+            ),
+            since=recent_start,
+        )
+    return findings

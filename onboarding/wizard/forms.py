@@ -9,7 +9,7 @@ from django import forms
 from registry.models import MAX_SETUP_MINUTES, Audience, Difficulty, Provider
 from registry.services import COMMENT_MAX
 
-from ..forms import RefusesPastedKeys
+from ..forms import FreeTierField, RefusesPastedKeys
 
 # No provider's key comes near it (the longest we know are about 170 characters), and
 # the format check never reads more.
@@ -192,6 +192,7 @@ class RateExperienceForm(RefusesPastedKeys):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Shown publicly once a maintainer approves it. Never paste your key here.",
     )
+    free_tier = FreeTierField()
     share = forms.BooleanField(
         label="Share my result anonymously",
         required=False,

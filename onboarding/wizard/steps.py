@@ -39,6 +39,7 @@ SERVICE_FIELDS = {
     "felt_difficulty": "felt_difficulty",
     "rating": "stars",
     "comment": "comment",
+    "free_tier": "free_tier",
 }
 
 
@@ -338,6 +339,7 @@ def rate_step(request, state, provider, notice=""):
                     felt_difficulty=answers["felt_difficulty"],
                     rating=answers["stars"],
                     comment=answers["comment"] or None,
+                    free_tier=answers["free_tier"],
                     voter=voter_for(request),
                 )
             except SubmissionLimitError as error:

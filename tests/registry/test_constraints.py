@@ -230,6 +230,11 @@ def test_one_daily_quota_and_salt_per_day(db):
     assert refused(lambda: VoterSalt.objects.create(day=datetime.date(2026, 1, 1), salt="b"))
 
 
+def test_a_free_tier_answer_is_one_of_the_answers(provider):
+    assert not refused(lambda: Rating.objects.create(provider=provider, stars=4, free_tier=""))
+    assert refused(lambda: Rating.objects.create(provider=provider, stars=4, free_tier="maybe"))
+
+
 def test_one_hourly_tally_per_provider_and_hour(provider):
     hour = datetime.datetime(2026, 1, 1, 9, tzinfo=datetime.UTC)
     ProviderHour.objects.create(provider=provider, hour=hour, submitted=1, counted=1)
@@ -247,6 +252,7 @@ TESTED = {name for name, _ in PROVIDER_VIOLATIONS} | {
     "one_quota_per_bucket_day",
     "quota_within_cap",
     "one_row_per_provider_hour",
+    "rating_free_tier_is_an_answer",
 }
 
 

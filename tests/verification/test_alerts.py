@@ -10,8 +10,8 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from registry.models import IssueCategory, IssueReport, Moderation, Provider
+from registry.scoring import wilson_bounds as wilson_interval
 from registry.versioning import bump_registry_version
-from verification.alerts import wilson_interval
 from verification.models import Alert, DailySnapshot, HealthState, State, Target
 from verification.templatetags.provider_health import since_day
 
