@@ -11,9 +11,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from registry.admin import MarksPagesStale
+from registry.admin import EventAdmin, MarksPagesStale
 
-from .models import CatalogProvider, Model, ModelAlias, Offering, Price
+from .models import CatalogProvider, Model, ModelAlias, Offering, OfferingRating, Price
 
 
 class CuratedAdmin(MarksPagesStale, admin.ModelAdmin):
@@ -156,3 +156,13 @@ class OfferingAdmin(CuratedAdmin):
             price.save()
         Offering.objects.refresh_current_prices([form.instance.pk])
         return None
+
+
+@admin.register(OfferingRating)
+class OfferingRatingAdmin(EventAdmin):
+    """Model ratings: held in bursts, released or discarded like provider ratings."""
+
+    provider_path = "offering__catalog_provider__provider"
+    list_select_related = ("offering__model", "offering__catalog_provider__provider")
+    list_filter = ("status",)
+    list_display = ("offering", "hour", "stars", "tool_calling", "streaming", "status")

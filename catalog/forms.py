@@ -214,3 +214,68 @@ class CostForm(forms.Form):
         if not (data.get("input_tokens") or data.get("output_tokens")):
             return None
         return tuple(data.get(name) or 0 for name in USAGE_FIELDS)
+
+
+TRIED = [("", "Did not try it"), ("yes", "Yes, it worked"), ("no", "No, it did not work")]
+
+
+def _tried(value):
+    return {"yes": True, "no": False}.get(value)
+
+
+class ModelRatingForm(forms.Form):
+    """A rating of a model at one provider: the model page's form, and the optional part
+    of the wizard's step 7. `offerings` are the rateable (pk, label) choices."""
+
+    offering = forms.TypedChoiceField(
+        label="At which provider?",
+        coerce=int,
+        empty_value=None,
+        error_messages={"required": "Choose the provider you used it at."},
+    )
+    stars = forms.TypedChoiceField(
+        label="Your rating of the model",
+        coerce=int,
+        empty_value=None,
+        choices=[(n, f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose from 1 to 5 stars."},
+    )
+    tool_calling = forms.ChoiceField(
+        label="Did tool calling work?", required=False, choices=TRIED, widget=forms.RadioSelect
+    )
+    streaming = forms.ChoiceField(
+        label="Did streaming work?", required=False, choices=TRIED, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, offerings=(), optional=False, **kwargs):
+        """`optional`: part of a bigger form (the wizard's step 7), where leaving the
+        provider unchosen means no model rating."""
+        super().__init__(*args, **kwargs)
+        self.fields["offering"].choices = [("", "Choose…"), *offerings]
+        if optional:
+            self.fields["offering"].required = False
+            self.fields["offering"].label = "Which model did you use? (optional)"
+            self.fields["stars"].required = False
+            # Told apart from the provider rating's stars beside them.
+            self.fields["stars"].choices = [
+                (n, f"{label} for the model") for n, label in self.fields["stars"].choices
+            ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("offering") and not cleaned.get("stars"):
+            self.add_error("stars", "Choose from 1 to 5 stars for the model.")
+        return cleaned
+
+    def rating(self):
+        """rate_model()'s arguments, or None when no model was chosen."""
+        data = self.cleaned_data
+        if not data.get("offering"):
+            return None
+        return {
+            "offering": data["offering"],
+            "rating": data["stars"],
+            "tool_calling": _tried(data["tool_calling"]),
+            "streaming": _tried(data["streaming"]),
+        }

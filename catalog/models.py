@@ -16,10 +16,10 @@ Maintainer edits are kept: the admin records which fields a maintainer changed i
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Exists, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum
 
 from registry import scoring
-from registry.models import Provider
+from registry.models import Event, Provider
 
 PRICE_FIELDS = ("input", "output", "cache_read", "cache_write", "reasoning")
 PRICE_PLACES = 6  # a millionth of a dollar per million tokens
@@ -208,6 +208,22 @@ class OfferingQuerySet(models.QuerySet):
                 current_price=Subquery(newest.values("pk")[:1])
             )
 
+    def rateable(self):
+        """Offerings a visitor may rate: active or beta, at a published registry provider."""
+        return self.filter(
+            catalog_provider__provider__is_published=True,
+            status__in=[OfferingStatus.ACTIVE, OfferingStatus.BETA],
+        )
+
+    def rating_choices(self):
+        """(pk, "Provider: the provider's model id") for a rating form's select."""
+        return [
+            (pk, f"{provider}: {model_id}")
+            for pk, provider, model_id in self.rateable()
+            .order_by("catalog_provider__provider__provider_name", "provider_model_id")
+            .values_list("pk", "catalog_provider__provider__provider_name", "provider_model_id")
+        ]
+
     def for_table(self):
         """What a table of offerings shows, in one query."""
         return self.select_related("catalog_provider__provider", "current_price")
@@ -251,6 +267,21 @@ class Offering(Curated):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Model-level ratings at this provider: changed only by registry.services, with F()
+    # updates, from counted OfferingRating events (no imported baseline).
+    ratings_count = models.PositiveIntegerField(default=0, editable=False)
+    ratings_sum = models.PositiveBigIntegerField(default=0, editable=False)
+    tool_calling_worked = models.PositiveIntegerField(default=0, editable=False)
+    tool_calling_failed = models.PositiveIntegerField(default=0, editable=False)
+    streaming_worked = models.PositiveIntegerField(default=0, editable=False)
+    streaming_failed = models.PositiveIntegerField(default=0, editable=False)
+    # registry.scoring.stars_lower_bound(), kept by the database: offerings rank by it.
+    rating_lower_bound = models.GeneratedField(
+        expression=scoring.stars_lower_bound_expression(),
+        output_field=models.FloatField(),
+        db_persist=True,
+    )
+
     objects = OfferingQuerySet.as_manager()
 
     class Meta:
@@ -261,11 +292,24 @@ class Offering(Curated):
             models.CheckConstraint(
                 condition=Q(status__in=OfferingStatus.values), name="offering_status_known"
             ),
+            models.CheckConstraint(
+                condition=Q(ratings_sum__gte=F("ratings_count"))
+                & Q(ratings_sum__lte=F("ratings_count") * 5),
+                name="offering_ratings_within_stars",
+            ),
         ]
         indexes = [models.Index(fields=["model", "status"], name="offering_by_model")]
 
     def __str__(self):
         return f"{self.model} at {self.catalog_provider}"
+
+    @property
+    def star_rating(self):
+        return self.ratings_sum / self.ratings_count if self.ratings_count else None
+
+    def validate_constraints(self, exclude=None):
+        # As Provider's: the generated column is no constraint's concern.
+        return super().validate_constraints(exclude={*(exclude or ()), "rating_lower_bound"})
 
     @property
     def is_free(self):
@@ -320,3 +364,57 @@ def quantize(value):
     if value is None:
         return None
     return Decimal(value).quantize(Decimal(1).scaleb(-PRICE_PLACES))
+
+
+class OfferingRating(Event):
+    """One visitor's rating of a model at one provider: stars, and whether tool calling
+    and streaming worked (None: not tried). Counted (or held in a burst) like a provider
+    rating, under the same limits, by registry.services.rate_model."""
+
+    offering = models.ForeignKey(Offering, on_delete=models.CASCADE, related_name="ratings")
+    stars = models.PositiveSmallIntegerField()
+    tool_calling = models.BooleanField(null=True, blank=True)
+    streaming = models.BooleanField(null=True, blank=True)
+
+    QUOTA_KIND = "model"
+    COUNTERS_ON = "offering"
+    PUBLISHED = {"catalog_provider__provider__is_published": True}
+
+    class Meta(Event.Meta):
+        indexes = [models.Index(fields=["offering", "status"], name="offeringrating_by_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offering", "voter_key", "day"],
+                condition=~Q(voter_key=""),
+                name="one_model_rating_per_voter_per_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(stars__gte=1, stars__lte=5), name="model_rating_stars_1_to_5"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.stars}★ for {self.offering}"
+
+    @staticmethod
+    def increments(stars, tool_calling=None, streaming=None):
+        counters = {"ratings_count": 1, "ratings_sum": stars}
+        if tool_calling is not None:
+            counters["tool_calling_worked" if tool_calling else "tool_calling_failed"] = 1
+        if streaming is not None:
+            counters["streaming_worked" if streaming else "streaming_failed"] = 1
+        return counters
+
+    def counter_increments(self):
+        return self.increments(self.stars, self.tool_calling, self.streaming)
+
+    @staticmethod
+    def counter_aggregates():
+        return {
+            "ratings_count": Count("pk"),
+            "ratings_sum": Sum("stars"),
+            "tool_calling_worked": Count("pk", filter=Q(tool_calling=True)),
+            "tool_calling_failed": Count("pk", filter=Q(tool_calling=False)),
+            "streaming_worked": Count("pk", filter=Q(streaming=True)),
+            "streaming_failed": Count("pk", filter=Q(streaming=False)),
+        }

@@ -8,19 +8,24 @@ the registry's version (onboarding.page_cache), which every sync and catalogue e
 
 from functools import cached_property
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, Min
 from django.http import QueryDict
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import push_url
 
-from onboarding.htmx import render_page
-from onboarding.page_cache import cached_page
+from onboarding.forms import add_service_error
+from onboarding.htmx import is_fragment, render_page
+from onboarding.page_cache import CSRF_TOKEN, cached_page
+from registry import services
+from registry.models import EventStatus
+from registry.voters import voter_for
 
 from .costs import monthly_cost
-from .forms import PRESETS, USAGE_FIELDS, CostForm, ModelFilterForm
+from .forms import PRESETS, USAGE_FIELDS, CostForm, ModelFilterForm, ModelRatingForm
 from .models import Model, Offering, OfferingStatus, Price, top_confident_trust
 
 PAGE_SIZE = 50
@@ -202,6 +207,7 @@ class OfferingTable:
         ("output_limit", True),
         ("trust", True),
         ("success", True),
+        ("rating", True),
         ("cost", False),
     )
 
@@ -259,6 +265,8 @@ class OfferingTable:
             "success": round(provider.success_rate, 1)
             if provider and provider.setup_reports
             else None,
+            # The best rating is the best lower bound: a few votes cannot outrank many.
+            "rating": offering.rating_lower_bound if offering.ratings_count else None,
             "cost": cost,
         }
         return {
@@ -289,7 +297,7 @@ class OfferingTable:
 
 
 @require_safe
-@cached_page()
+@cached_page(CSRF_TOKEN)
 def model_detail(request, model_id):
     model = get_object_or_404(Model, model_id=model_id)
     asks_cost = any(name in request.GET for name in ("preset", *USAGE_FIELDS))
@@ -301,6 +309,8 @@ def model_detail(request, model_id):
         "presets": PRESETS,
         "usage": usage,
         "table": OfferingTable(model, usage),
+        "rating_form": _rating_form(model),
+        "csrf_token": CSRF_TOKEN.placeholder,  # filled per visitor by the page cache
     }
     response = render_page(request, "catalog/model_detail.html", "offerings", context)
     if request.htmx:
@@ -308,3 +318,39 @@ def model_detail(request, model_id):
         keep = ("preset",) if data.get("preset") else USAGE_FIELDS
         push_url(response, _canonical_url("catalog:model-detail", data, args=[model_id], keep=keep))
     return response
+
+
+def _rating_form(model, data=None):
+    return ModelRatingForm(data, offerings=Offering.objects.filter(model=model).rating_choices())
+
+
+@require_POST
+def rate_model(request, model_id):
+    """A visitor's rating of this model at one provider: counted at once (or held in a
+    burst), under the same limits as provider ratings."""
+    model = get_object_or_404(Model, model_id=model_id)
+    form = _rating_form(model, request.POST)
+    context = {"model": model, "rating_form": form, "note": None, "limit": None}
+    status = 200
+    if form.is_valid():
+        try:
+            outcome = services.rate_model(**form.rating(), voter=voter_for(request))
+        except services.InvalidSubmissionError as error:
+            add_service_error(form, error)
+        except services.SubmissionLimitError as error:
+            context["limit"] = error.message
+            status = 429
+        except services.UnknownOfferingError:
+            form.add_error("offering", "Choose a provider from the list.")
+        else:
+            note = (
+                "Thank you! Your rating is held for review with others sent at once."
+                if outcome == EventStatus.HELD
+                else "Thank you! Your rating of this model counts now."
+            )
+            if not is_fragment(request):
+                messages.success(request, note)
+                url = reverse("catalog:model-detail", args=[model_id])
+                return redirect(f"{url}#model-rating")
+            context.update(rating_form=_rating_form(model), note=note)
+    return render_page(request, "catalog/model_detail.html", "model-rating", context, status=status)

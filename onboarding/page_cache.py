@@ -14,6 +14,7 @@ from functools import wraps
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 
 from registry.versioning import registry_version
 
@@ -28,6 +29,12 @@ class Slot:
 
     placeholder: str
     value: object  # callable(request) -> str
+
+
+# A page with POST forms carries the visitor's CSRF token: cached as this placeholder (the
+# view passes it as the `csrf_token` context variable, which {% csrf_token %} and the htmx
+# header read), and filled in per response.
+CSRF_TOKEN = Slot("csrf-slot-3f9c1e7a", get_token)
 
 
 def cached_page(*slots, ignore_params=()):

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, QueryDict
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -49,7 +48,7 @@ from .forms import (
     add_service_error,
 )
 from .htmx import HTMX_HEADERS, is_fragment, render_page
-from .page_cache import Slot, cached_page
+from .page_cache import CSRF_TOKEN, cached_page
 
 PAGE_SIZE = 24
 COMPARE_MIN = 2
@@ -57,12 +56,6 @@ COMPARE_MAX = 4
 REVIEWS_SHOWN = 20
 ISSUE_REPORTS_SHOWN = 10
 APPROVED_SUGGESTIONS_SHOWN = 20
-
-# A page with POST forms carries the visitor's CSRF token: cached as this placeholder (the
-# view passes it as the `csrf_token` context variable, which {% csrf_token %} and the htmx
-# header read), and filled in per response.
-CSRF_TOKEN = Slot("csrf-slot-3f9c1e7a", get_token)
-
 
 # --- browse -------------------------------------------------------------------------------
 

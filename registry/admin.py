@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import TruncHour
 from django.utils.translation import ngettext
 
@@ -292,12 +292,12 @@ class EventAdmin(MarksPagesStale, admin.ModelAdmin):
     discard the ones held in a burst, and may delete what should never have counted; each
     goes through registry.services, so the counters stay baseline + counted events."""
 
+    # Where the event's provider is: a rating's own, a model rating's offering's.
+    provider_path = "provider"
     list_select_related = ("provider",)
     list_filter = ("status", "provider")
     show_facets = admin.ShowFacets.ALWAYS
     date_hierarchy = "created_at"
-    # Held events in groups: one provider's, newest hour first.
-    ordering = ("provider__provider_name", "-created_at")
     actions = ("release", "discard", "delete_selected")
     change_list_template = "admin/registry/event_change_list.html"
 
@@ -307,23 +307,29 @@ class EventAdmin(MarksPagesStale, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_ordering(self, request):
+        # Held events in groups: one provider's, newest hour first.
+        return (f"{self.provider_path}__provider_name", "-created_at")
+
     @admin.display(description="Hour", ordering="created_at")
     def hour(self, event):
         return f"{event.created_at:%Y-%m-%d %H}:00"
 
     def changelist_view(self, request, extra_context=None):
         held = self.model.objects.held()
+        name, pk = f"{self.provider_path}__provider_name", f"{self.provider_path}__pk"
         groups = (
-            held.annotate(hour_of=TruncHour("created_at"))
-            .values("provider__provider_name", "provider_id", "hour_of")
+            held.annotate(hour_of=TruncHour("created_at"), provider_name=F(name), provider_pk=F(pk))
+            .values("provider_name", "provider_pk", "hour_of")
             .annotate(n=Count("pk"))
-            .order_by("provider__provider_name", "-hour_of")
+            .order_by("provider_name", "-hour_of")
         )
         extra_context = {
             **(extra_context or {}),
             "title": f"{self.model._meta.verbose_name_plural.capitalize()}: "
             f"{held.count()} held for review",
             "held_groups": list(groups[:50]),
+            "provider_filter": f"{self.provider_path}__id__exact",
         }
         return super().changelist_view(request, extra_context)
 

@@ -709,6 +709,11 @@ class Event(models.Model):
 
     objects = EventQuerySet.as_manager()
 
+    # The foreign key to the row whose counters the event adds to, and what that row must
+    # be for a new event to count there (registry.services).
+    COUNTERS_ON = "provider"
+    PUBLISHED = {"is_published": True}
+
     class Meta:
         abstract = True
         ordering = ["-created_at"]

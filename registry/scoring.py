@@ -186,6 +186,17 @@ def trust_upper_bound(*, stars_prior, **counters):
     return _bounded(1, counters, stars_prior)
 
 
+def stars_lower_bound(ratings_count, ratings_sum):
+    """The lower end of the 95% Wilson interval of an average rating (1-5 stars), read as
+    the share of the 4 stars above the first that people gave: how good the ratings are
+    with the data we have, so a few five-star votes cannot outrank many fours. 0 without
+    ratings. (Model-level ratings rank by it.)"""
+    if not ratings_count:
+        return 0.0
+    low, _ = wilson_bounds((ratings_sum - ratings_count) / 4, ratings_count)
+    return 1.0 + 4.0 * low
+
+
 def has_data(*, setup_reports, ratings_count):
     """No reports and no ratings is "no community data yet", never a score of 0."""
     return bool(setup_reports or ratings_count)
@@ -306,6 +317,19 @@ def trust_lower_bound_expression():
         output_field=models.FloatField(),
     )
     return _formula(stars, success, _adoption(), sentiment)
+
+
+def stars_lower_bound_expression(count="ratings_count", total="ratings_sum"):
+    """stars_lower_bound() as a database expression over two counter columns."""
+    share = (F(total) - F(count)) / Value(4.0)
+    return Case(
+        When(
+            **{f"{count}__gt": 0},
+            then=Value(1.0) + Value(4.0) * _wilson_lower(share, F(count)),
+        ),
+        default=Value(0.0),
+        output_field=models.FloatField(),
+    )
 
 
 def confident_q():

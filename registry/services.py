@@ -47,6 +47,12 @@ class UnknownProviderError(RegistryError, LookupError):
         super().__init__(f"No provider with id {provider_id!r} in the registry.")
 
 
+class UnknownOfferingError(RegistryError, LookupError):
+    def __init__(self, offering):
+        self.offering = offering
+        super().__init__(f"No model offering {offering!r} at a provider in the registry.")
+
+
 class InvalidSubmissionError(RegistryError, ValueError):
     def __init__(self, field, message):
         self.field = field
@@ -143,56 +149,55 @@ def _take_quotas(voter, kind=None, provider_pk=None):
         raise DailyLimitError() if exceeded.daily_cap else NetworkLimitError() from None
 
 
-def _apply(pk, counters):
-    """Add `counters` (F() increments) to one provider, and mark cached pages stale. The
-    UPDATE checks that the provider is still published: False if it is not."""
-    if counters and not Provider.objects.filter(pk=pk, is_published=True).update(**counters):
-        return False
-    bump_registry_version()
-    return True
+def _apply(model, target_pk, counters):
+    """Add `counters` (F() updates) to the row that keeps them for this kind of event (a
+    provider, or a model's offering at one), checking in the same UPDATE that it is still
+    published: False if it is not."""
+    owner = model._meta.get_field(model.COUNTERS_ON).related_model
+    return bool(owner.objects.filter(pk=target_pk, **model.PUBLISHED).update(**counters))
 
 
-def _count_events(pk, provider_id, voter, events):
-    """The write of one submission, inside the caller's transaction: `events` are
-    (event model, counter increments, event fields) for a setup report, a rating or both
-    (the wizard's result), which count, or are held, together.
+def _count_events(provider_pk, not_found, voter, events):
+    """The write of one submission, inside the caller's transaction. `events` are
+    (event model, the pk of the row its counters are on, counter updates, event fields):
+    a setup report, a rating, both (the wizard's result), or a model rating. They count,
+    or are held, together.
 
-    Quotas first; then the burst rule decides whether the submission is counted (the
-    counters get their F() update) or held; the registry version moves either way (a
-    provider page says how many are held). The event rows come last, so their unique
-    constraint is the only IntegrityError left to meet.
+    Quotas first; then the burst rule (on the provider) decides whether the submission
+    is counted (the counters get their F() updates, one UPDATE per row they are on) or
+    held; the registry version moves either way (a provider page says how many are
+    held). The event rows come last, so their unique constraint is the only IntegrityError
+    left to meet. Raises `not_found` if the provider is no longer published.
 
     The caller looks the provider up before the transaction begins: on SQLite, BEGIN
     IMMEDIATE takes the database's write lock, so only writes should run under it."""
-    for model, _, _ in events:
-        _take_quotas(voter, model.QUOTA_KIND, pk)
-    held = voter is not None and limits.is_burst(pk)
-    counters = {} if held else _merge(increments for _, increments, _ in events)
-    if not _apply(pk, counters) or (held and not _is_published(pk)):
-        raise UnknownProviderError(provider_id)
+    for model, target_pk, _, _ in events:
+        _take_quotas(voter, model.QUOTA_KIND, target_pk)
+    held = voter is not None and limits.is_burst(provider_pk)
+    if held:
+        if not Provider.objects.filter(pk=provider_pk, is_published=True).exists():
+            raise not_found
+    else:
+        merged = {}
+        for model, target_pk, counters, _ in events:
+            # A setup report and a rating touch different counters of one provider.
+            merged.setdefault((model, target_pk), {}).update(counters)
+        for (model, target_pk), counters in merged.items():
+            if not _apply(model, target_pk, counters):
+                raise not_found
+    bump_registry_version()
     status = EventStatus.HELD if held else EventStatus.COUNTED
-    for model, _, fields in events:
+    for model, target_pk, _, fields in events:
         if voter is not None:
-            limits.tally(pk, counted=not held)
+            limits.tally(provider_pk, counted=not held)
         _create_once(
             model,
-            provider_id=pk,
+            **{f"{model.COUNTERS_ON}_id": target_pk},
             voter_key=voter.visitor if voter else "",
             status=status,
             **fields,
         )
     return status
-
-
-def _merge(increments):
-    merged = {}
-    for counters in increments:
-        merged.update(counters)  # a setup report and a rating touch different counters
-    return merged
-
-
-def _is_published(pk):
-    return Provider.objects.filter(pk=pk, is_published=True).exists()
 
 
 def _as_updates(increments):
@@ -239,7 +244,9 @@ def record_user_signup(
     counters, event = _setup_report_counters(success, setup_time_minutes, felt_difficulty)
     pk = _provider_pk(provider_id)
     with transaction.atomic():
-        return _count_events(pk, provider_id, voter, [(SetupReport, counters, event)])
+        return _count_events(
+            pk, UnknownProviderError(provider_id), voter, [(SetupReport, pk, counters, event)]
+        )
 
 
 def add_feedback(provider_id, rating, comment=None, *, free_tier="", voter=None):
@@ -248,7 +255,9 @@ def add_feedback(provider_id, rating, comment=None, *, free_tier="", voter=None)
     counters, comment, event = _rating_counters(rating, comment, free_tier)
     pk = _provider_pk(provider_id)
     with transaction.atomic():
-        status = _count_events(pk, provider_id, voter, [(Rating, counters, event)])
+        status = _count_events(
+            pk, UnknownProviderError(provider_id), voter, [(Rating, pk, counters, event)]
+        )
         _add_review(pk, rating, comment, voter)
     return status
 
@@ -262,25 +271,67 @@ def share_setup_result(
     rating,
     comment=None,
     free_tier="",
+    model_rating=None,
     voter=None,
 ):
-    """The setup wizard's shared result: a setup report and a rating that count (or are
-    held) together or not at all."""
+    """The setup wizard's shared result: a setup report and a rating, and optionally a
+    rating of one of the provider's models (`model_rating`: a dict of rate_model's
+    arguments), that count (or are held) together or not at all."""
     report_counters, event = _setup_report_counters(success, setup_time_minutes, felt_difficulty)
     rating_counters, comment, rating_event = _rating_counters(rating, comment, free_tier)
     pk = _provider_pk(provider_id)
+    model_events = []
+    if model_rating is not None:
+        model_provider, model_event = _model_rating_event(**model_rating)
+        if model_provider != pk:
+            raise InvalidSubmissionError("model", "choose a model this provider serves.")
+        model_events.append(model_event)
     with transaction.atomic():
         status = _count_events(
             pk,
-            provider_id,
+            UnknownProviderError(provider_id),
             voter,
             [
-                (SetupReport, report_counters, event),
-                (Rating, rating_counters, rating_event),
+                (SetupReport, pk, report_counters, event),
+                (Rating, pk, rating_counters, rating_event),
+                *model_events,
             ],
         )
         _add_review(pk, rating, comment, voter)
     return status
+
+
+def _model_rating_event(offering, rating, tool_calling, streaming):
+    """Checks a model rating; returns (provider pk, the event tuple for _count_events).
+    Only an active or beta offering at a published registry provider can be rated."""
+    from catalog.models import Offering, OfferingRating  # an optional app
+
+    _clean_int("rating", rating, 1, 5)
+    for field, value in (("tool_calling", tool_calling), ("streaming", streaming)):
+        if value is not None and not isinstance(value, bool):
+            raise InvalidSubmissionError(field, "answer yes, no, or leave it out.")
+    provider_pk = (
+        Offering.objects.rateable()
+        .filter(pk=offering)
+        .values_list("catalog_provider__provider", flat=True)
+        .first()
+        if isinstance(offering, int) and not isinstance(offering, bool)
+        else None
+    )
+    if provider_pk is None:
+        raise UnknownOfferingError(offering)
+    counters = _as_updates(OfferingRating.increments(rating, tool_calling, streaming))
+    fields = {"stars": rating, "tool_calling": tool_calling, "streaming": streaming}
+    return provider_pk, (OfferingRating, offering, counters, fields)
+
+
+def rate_model(offering, rating, *, tool_calling=None, streaming=None, voter=None):
+    """One rating of a model at one provider (an Offering's pk): stars, and whether tool
+    calling and streaming worked (None: not tried). The same limits and burst rule as a
+    provider rating; counters on the offering."""
+    provider_pk, event = _model_rating_event(offering, rating, tool_calling, streaming)
+    with transaction.atomic():
+        return _count_events(provider_pk, UnknownOfferingError(offering), voter, [event])
 
 
 def _add_review(pk, rating, comment, voter):
@@ -345,20 +396,21 @@ def suggest_provider(name, website, reason, *, voter=None):
 
 
 def _event_increments(rows):
-    """The counter increments of event rows, summed per provider: {pk: {counter: n}}."""
+    """The counter increments of event rows, summed per row they are on: {pk: {counter: n}}."""
     totals = {}
     for row in rows:
-        counters = totals.setdefault(row.provider_id, dict.fromkeys(COUNTER_FIELDS, 0))
+        counters = totals.setdefault(getattr(row, f"{row.COUNTERS_ON}_id"), {})
         for name, amount in row.counter_increments().items():
-            counters[name] += amount
+            counters[name] = counters.get(name, 0) + amount
     return totals
 
 
-def _add_to_counters(totals, sign):
+def _add_to_counters(model, totals, sign):
+    owner = model._meta.get_field(model.COUNTERS_ON).related_model
     for pk, counters in totals.items():
         changes = {name: F(name) + sign * n for name, n in counters.items() if n}
         if changes:
-            Provider.objects.filter(pk=pk).update(**changes)
+            owner.objects.filter(pk=pk).update(**changes)
     if totals:
         bump_registry_version()
 
@@ -369,7 +421,7 @@ def release_held(model, pks):
     with transaction.atomic():
         rows = list(model.objects.select_for_update().held().filter(pk__in=pks))
         model.objects.filter(pk__in=[row.pk for row in rows]).update(status=EventStatus.COUNTED)
-        _add_to_counters(_event_increments(rows), +1)
+        _add_to_counters(model, _event_increments(rows), +1)
     return len(rows)
 
 
@@ -389,7 +441,7 @@ def delete_events(model, pks):
         rows = list(model.objects.select_for_update().filter(pk__in=pks))
         counted = [row for row in rows if row.status == EventStatus.COUNTED]
         model.objects.filter(pk__in=[row.pk for row in rows]).delete()
-        _add_to_counters(_event_increments(counted), -1)
+        _add_to_counters(model, _event_increments(counted), -1)
         if rows and not counted:
             bump_registry_version()
     return len(rows)

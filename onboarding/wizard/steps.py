@@ -14,8 +14,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_safe
 
+from catalog.forms import ModelRatingForm
+from catalog.models import Offering
 from registry.models import EventStatus, ProTip, Provider
-from registry.services import InvalidSubmissionError, SubmissionLimitError, share_setup_result
+from registry.services import (
+    InvalidSubmissionError,
+    SubmissionLimitError,
+    UnknownOfferingError,
+    share_setup_result,
+)
 from registry.voters import voter_for
 
 from ..compare import comparison_rows
@@ -323,16 +330,17 @@ def rate_step(request, state, provider, notice=""):
         return thanks(request, state, provider, done)
     status = 200
     limit_message = ""
+    model_form = model_rating_form(provider, request.POST if request.method == "POST" else None)
     if request.method == "POST":
         form = RateExperienceForm(request.POST)
-        valid = form.is_valid()
+        valid = form.is_valid() & model_form.is_valid()
         if not form.wants_to_share:
             return finish(request, state, provider, {"shared": False})
         if valid:
             before = figures(provider)
             answers = form.cleaned_data
             try:
-                status = share_setup_result(
+                outcome = share_setup_result(
                     provider.provider_id,
                     success=answers["success"] == "yes",
                     setup_time_minutes=answers["minutes"],
@@ -340,17 +348,20 @@ def rate_step(request, state, provider, notice=""):
                     rating=answers["stars"],
                     comment=answers["comment"] or None,
                     free_tier=answers["free_tier"],
+                    model_rating=model_form.rating(),
                     voter=voter_for(request),
                 )
             except SubmissionLimitError as error:
                 limit_message = error.message
                 status = 429
+            except UnknownOfferingError:
+                model_form.add_error("offering", "Choose a model from the list.")
             except InvalidSubmissionError as error:
                 form.add_error(SERVICE_FIELDS.get(error.field), error.message)
             else:
                 done = {
                     "shared": True,
-                    "held": status == EventStatus.HELD,
+                    "held": outcome == EventStatus.HELD,
                     "commented": bool(answers["comment"]),
                     "before": before,
                 }
@@ -364,6 +375,7 @@ def rate_step(request, state, provider, notice=""):
         {
             "provider": provider,
             "rate_form": form,
+            "model_form": model_form,
             "limit_message": limit_message,
             "post_url": state.url(7),
             "notice": notice,
@@ -371,6 +383,12 @@ def rate_step(request, state, provider, notice=""):
         status=status,
         url=state.url(7) if request.method == "GET" else None,
     )
+
+
+def model_rating_form(provider, data=None):
+    """Step 7's optional rating of one of the provider's models (the catalog app's form)."""
+    offerings = Offering.objects.filter(catalog_provider__provider=provider).rating_choices()
+    return ModelRatingForm(data, prefix="model", offerings=offerings, optional=True)
 
 
 def figures(provider):

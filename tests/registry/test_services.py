@@ -224,7 +224,12 @@ def test_a_provider_unpublished_after_the_lookup_counts_nothing(make_provider, u
     hidden = make_provider("hidden", is_published=False)
     counters = {"ratings_count": F("ratings_count") + 1}
     with unchanged, pytest.raises(UnknownProviderError), transaction.atomic():
-        _count_events(hidden.pk, "hidden", voter("voter-1"), [(Rating, counters, {"stars": 5})])
+        _count_events(
+            hidden.pk,
+            UnknownProviderError("hidden"),
+            voter("voter-1"),
+            [(Rating, hidden.pk, counters, {"stars": 5})],
+        )
     assert not DailyQuota.objects.exists()
 
 
