@@ -123,3 +123,24 @@ def test_the_daily_job_reads_models_sync_url(https, settings, catalogue):
 
     assert summary.offerings_added == 775
     assert scheduled_sync().changed is False
+
+
+def test_the_worker_runs_the_daily_sync(https, settings, catalogue):
+    from datetime import datetime
+
+    from huey.contrib.djhuey import HUEY
+
+    from catalog.tasks import sync_models_daily
+
+    due = {type(task) for task in HUEY.read_periodic(datetime(2026, 12, 1, 3, 30))}
+    assert sync_models_daily.task_class in due  # daily at 03:30 UTC
+    assert sync_models_daily.task_class not in {
+        type(task) for task in HUEY.read_periodic(datetime(2026, 12, 1, 3, 31))
+    }
+    base, routes, bundle = https
+    serve_json(routes, "/worker.json", catalogue)
+    settings.MODELS_SYNC_CA_FILE = bundle
+    settings.MODELS_SYNC_URL = ""
+    assert sync_models_daily.call_local() is None  # no URL: nothing to do
+    settings.MODELS_SYNC_URL = f"{base}/worker.json"
+    assert sync_models_daily.call_local().offerings_added == 775
