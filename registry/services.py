@@ -537,10 +537,21 @@ def get_recommended_providers(free_only=True, min_trust_score=70.0, difficulty_m
     )
 
 
+def recommend(needs, providers=None):
+    """Providers ranked by how they fit `needs` (registry.recommend.Needs: a model or family,
+    tool calling, vision, a monthly budget, free only), then by trust, each with its
+    reasons in plain words ("serves Llama 3.3 70B free; tool calling; 4.6★ from 120
+    people; 99.8% API uptime"). See registry/recommend.py."""
+    from .recommend import recommend as ranked
+
+    return ranked(needs, providers)
+
+
 class Registry:
     """The seed's BYOKProviderRegistry, backed by the database."""
 
     get_recommended_providers = staticmethod(get_recommended_providers)
+    recommend = staticmethod(recommend)
     record_user_signup = staticmethod(record_user_signup)
     add_feedback = staticmethod(add_feedback)
     submit_tip = staticmethod(submit_tip)

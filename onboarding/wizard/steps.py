@@ -21,6 +21,7 @@ from registry.services import (
     InvalidSubmissionError,
     SubmissionLimitError,
     UnknownOfferingError,
+    recommend,
     share_setup_result,
 )
 from registry.voters import voter_for
@@ -55,14 +56,24 @@ SERVICE_FIELDS = {
 
 def matching_providers(filters):
     """The matches, with what the shared provider card and compare table show prefetched,
-    so steps 2 and 3 cost a fixed number of queries however many providers match."""
-    return list(
+    so steps 2 and 3 cost a fixed number of queries however many providers match. When the
+    visitor said what they need, the ones that fit come first, each with its reasons
+    (`provider.fit`, registry.services.recommend)."""
+    providers = list(
         Provider.objects.published()
         .matching(**filters.filters())
         .most_trusted()
         .with_card_data()
         .prefetch_related("recommended_for")
     )
+    needs = filters.needs()
+    if providers and needs.asks_for_models:
+        chosen = Provider.objects.filter(pk__in=[p.pk for p in providers])
+        fits = {fit.provider.pk: fit for fit in recommend(needs, chosen)}
+        for provider in providers:
+            provider.fit = fits[provider.pk]
+        providers.sort(key=lambda provider: not provider.fit.fits)  # stable: trust order kept
+    return providers
 
 
 def chosen_provider(state):
