@@ -120,3 +120,43 @@ def test_filter_open_and_compute_without_javascript(
         screenshot(page, f"model-page-no-js-{width}")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_rate_a_model_at_a_provider(
+    browser, live_server, default_providers, screenshot, width, javascript
+):
+    from catalog.models import Offering
+
+    context = browser.new_context(
+        base_url=live_server.url,
+        java_script_enabled=javascript,
+        viewport={"width": width, "height": 900},
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors = watch_errors(page)
+    try:
+        page.goto("/models/llama-3.3-70b/")
+        form = page.locator("#model-rating")
+        form.get_by_label("At which provider?").select_option(label="Groq: llama-3.3-70b-versatile")
+        form.get_by_role("radio", name="4 stars", exact=True).check()
+        form.get_by_role("group", name="Did tool calling work?").get_by_label(
+            "Yes, it worked"
+        ).check()
+        form.get_by_role("button", name="Send rating").click()
+        # With JavaScript the section swaps in place; without, the page reloads with the
+        # message, scrolled to the form.
+        expect(page.get_by_role("status").filter(has_text="counts now")).to_be_visible()
+        groq = Offering.objects.get(
+            model__model_id="llama-3.3-70b", catalog_provider__provider__provider_id="groq"
+        )
+        assert (groq.ratings_count, groq.tool_calling_worked) == (1, 1)
+        page.goto("/models/llama-3.3-70b/")
+        expect(offering_row(page, "Groq")).to_contain_text("4.0★")
+        assert no_overflow(page) <= 0
+        screenshot(page, f"model-rated-{'js' if javascript else 'no-js'}-{width}")
+        assert errors == []
+    finally:
+        context.close()
