@@ -38,15 +38,25 @@ class QuotaExceeded(Exception):
         super().__init__()
 
 
+def _caps(voter):
+    """(daily cap, per-network limit, per-range limit): the settings, or for an API client
+    token (registry.voters.token_voter) its own daily quota in their place."""
+    if voter.quota is not None:
+        return voter.quota, voter.quota, voter.quota
+    return (
+        settings.REGISTRY_DAILY_SUBMISSION_CAP,
+        settings.REGISTRY_NETWORK_DAILY_LIMIT,
+        settings.REGISTRY_RANGE_DAILY_LIMIT,
+    )
+
+
 def _quota_rows(voter, kind, provider_pk):
-    rows = [(f"day:{voter.network}", settings.REGISTRY_DAILY_SUBMISSION_CAP)]
+    daily_cap, network_limit, range_limit = _caps(voter)
+    rows = [(f"day:{voter.network}", daily_cap)]
     if kind is not None:
         rows += [
-            (
-                f"{kind}:{provider_pk}:network:{voter.network}",
-                settings.REGISTRY_NETWORK_DAILY_LIMIT,
-            ),
-            (f"{kind}:{provider_pk}:range:{voter.range}", settings.REGISTRY_RANGE_DAILY_LIMIT),
+            (f"{kind}:{provider_pk}:network:{voter.network}", network_limit),
+            (f"{kind}:{provider_pk}:range:{voter.range}", range_limit),
         ]
     return rows
 
@@ -58,6 +68,12 @@ def take_quotas(voter, kind=None, provider_pk=None):
     rows = _quota_rows(voter, kind, provider_pk)
     if any(cap < 1 for _, cap in rows):
         raise QuotaExceeded(daily_cap=rows[0][1] < 1)
+    if _take(rows) != len(rows):
+        raise QuotaExceeded(daily_cap=_daily_cap_is_full(rows[0]))
+
+
+def _take(rows):
+    """One more use of each (bucket, cap) today; returns how many rows had room."""
     connection = connections[router.db_for_write(DailyQuota)]
     table = connection.ops.quote_name(DailyQuota._meta.db_table)
     day = connection.ops.adapt_datefield_value(today())
@@ -74,9 +90,17 @@ def take_quotas(voter, kind=None, provider_pk=None):
             f"cap = excluded.cap WHERE {table}.used < excluded.cap",
             params,
         )
-        taken = cursor.rowcount
-    if taken != len(rows):
-        raise QuotaExceeded(daily_cap=_daily_cap_is_full(rows[0]))
+        return cursor.rowcount
+
+
+def take_read(key, per_minute):
+    """One more read of the JSON API this minute for `key` (a network's voter key, or an
+    API client token's): False when this minute's `per_minute` are used. A bucket per
+    minute, in the same table as the daily quotas (forget_old deletes them)."""
+    if per_minute < 1:
+        return False
+    minute = timezone.now().strftime("%H%M")
+    return _take([(f"read:{minute}:{key}", per_minute)]) == 1
 
 
 def _daily_cap_is_full(daily_row):
