@@ -445,9 +445,8 @@ def registry_file(request):
     response={200: schemas.SnapshotList, **READ_ERRORS},
     summary="Every dated snapshot, newest first",
 )
-@decorate_view(versioned_read)
+@decorate_view(versioned_read, snapshots.taking_yesterday_first)
 def list_snapshots(request):
-    snapshots.take_yesterday()  # the first request after a day ends takes it, if the job has not
     rows = RegistrySnapshot.objects.defer("compressed_json").order_by("-day")
     return {
         "items": [

@@ -356,11 +356,10 @@ class ModelPage(Schema):
 class RegistryFile(Schema):
     """The seed's registry format (registry/interchange.py), as export_registry writes it."""
 
-    model_config = ConfigDict(extra="allow")
-
-    providers: dict[str, dict]
+    providers: dict[str, dict] = Field(description="Each provider's ProviderRating fields.")
     user_stats: dict
     last_updated: str
+    catalog: dict = Field(description="Models, offerings and prices (catalog/interchange.py).")
 
 
 class SnapshotEntry(Schema):

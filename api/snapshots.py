@@ -18,6 +18,7 @@ import datetime
 import gzip
 import hashlib
 import json
+from functools import wraps
 
 from django.db import IntegrityError, transaction
 
@@ -105,6 +106,19 @@ def take(day):
 
 def take_yesterday():
     return take(today() - datetime.timedelta(days=1))
+
+
+def taking_yesterday_first(view):
+    """For the list of snapshots: the first request after a day ends takes its snapshot
+    (if the nightly job has not), before the list's ETag is read: taking it moves the
+    registry version."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        take_yesterday()
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def content(snapshot):
