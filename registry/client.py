@@ -15,12 +15,17 @@ do wrong is RegistryUnavailableError. Standard library only, and no Django: a ho
 application needs nothing but this file. Every request has a timeout; reads remember their
 ETag, so asking again for what has not changed costs a 304.
 
+`get_registry()` is the seed's get_registry() for a remote registry: it reads the address
+from BYOK_REGISTRY_URL (and a token from BYOK_REGISTRY_TOKEN), so the seed's examples run
+with only their import changed to `from registry.client import get_registry`.
+
 A token (issued by the registry's maintainers, see the README) makes submissions count
 against the token's own daily quota instead of the server's network; `end_user` is an
 opaque id of the person a submission is for, so each counts once per provider per day.
 """
 
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -362,3 +367,13 @@ def _error(status, headers, body, provider_id):
     if status >= 500:
         return RegistryUnavailableError(message, **common)
     return RequestRefusedError(message, **common)
+
+
+def get_registry():
+    """A RemoteRegistry for BYOK_REGISTRY_URL (and BYOK_REGISTRY_TOKEN, if set)."""
+    url = os.environ.get("BYOK_REGISTRY_URL")
+    if not url:
+        raise RuntimeError(
+            "Set BYOK_REGISTRY_URL to the registry's address, e.g. https://registry.example"
+        )
+    return RemoteRegistry(url, token=os.environ.get("BYOK_REGISTRY_TOKEN") or None)
