@@ -60,7 +60,7 @@ ProviderId = Path(
     examples=["openrouter"],
 )
 
-ModelId = Path(..., max_length=120, examples=["deepseek-chat"])
+ModelId = Path(..., max_length=120, pattern=schemas.NO_NUL, examples=["deepseek-chat"])
 SnapshotDay = Path(..., description="A day that is over (UTC).", examples=["2026-01-31"])
 
 
@@ -76,7 +76,9 @@ def _first_problem(errors):
         return field, "is not a field of this request."
     if error.get("type") == "json_invalid" or not loc:
         return None, "The body is not valid JSON."
-    return field, f"{error.get('msg', 'is not valid')}."
+    if error.get("type") == "string_pattern_mismatch":
+        return field, "contains a character that is not allowed."
+    return field, f"{error.get('msg', 'is not valid').removeprefix('Value error, ')}."
 
 
 @api.exception_handler(ValidationError)

@@ -6,15 +6,17 @@ checked against them. Field names follow the seed's ProviderRating where it has 
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StrictBool, StrictInt
+from pydantic import BeforeValidator, ConfigDict, StrictBool
 
 from registry.models import MAX_SETUP_MINUTES
 from registry.services import COMMENT_MAX
 
 PROVIDER_ID = r"^[a-z0-9][a-z0-9_-]{0,59}$"
+# No NUL anywhere: the site refuses it in any address or text (byok_site/middleware.py).
+NO_NUL = r"^[^\x00]*$"
 PAGE_MAX = 100
 
 
@@ -37,7 +39,7 @@ class Sort(str, Enum):
 
 
 class ProviderFilters(Schema):
-    q: str = Field("", max_length=100, description="Part of the name or id.")
+    q: str = Field("", max_length=100, pattern=NO_NUL, description="Part of the name or id.")
     free: bool = Field(False, description="Only providers with a free tier.")
     instant: bool = Field(False, description="Only providers with instant approval.")
     difficulty: int | None = Field(None, ge=1, le=4, description="Maximum difficulty, 1-4.")
@@ -69,8 +71,10 @@ class AlertQuery(Schema):
 
 
 class ModelFilters(Schema):
-    q: str = Field("", max_length=100, description="Part of the name, id or family.")
-    family: str = Field("", max_length=60)
+    q: str = Field(
+        "", max_length=100, pattern=NO_NUL, description="Part of the name, id or family."
+    )
+    family: str = Field("", max_length=60, pattern=NO_NUL)
     tools: bool = Field(False, description="Only models with tool calling.")
     vision: bool = Field(False, description="Only models that take images.")
     reasoning: bool = Field(False, description="Only reasoning models.")
@@ -85,23 +89,39 @@ class ModelFilters(Schema):
 # --- submissions -----------------------------------------------------------------------
 
 
+def _whole_number(value):
+    """JSON Schema's integer: 4, and 4.0 (a number with no fraction), never "4" or true."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number")
+    return value
+
+
+def whole_number(low, high):
+    # The bounds inside the Annotated type: on a field of "X | None" pydantic would write
+    # them into the JSON schema as "ge"/"le", which no client reads.
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_whole_number)]
+
+
 class Submission(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
 class SetupReportIn(Submission):
     success: StrictBool = Field(description="Whether the setup worked.")
-    setup_time_minutes: StrictInt | None = Field(None, ge=0, le=MAX_SETUP_MINUTES)
-    felt_difficulty: StrictInt | None = Field(
-        None, ge=1, le=4, description="1 Easy, 2 Moderate, 3 Advanced, 4 Expert."
+    setup_time_minutes: whole_number(0, MAX_SETUP_MINUTES) | None = None
+    felt_difficulty: whole_number(1, 4) | None = Field(
+        None, description="1 Easy, 2 Moderate, 3 Advanced, 4 Expert."
     )
 
 
 class RatingIn(Submission):
-    rating: StrictInt = Field(ge=1, le=5, description="Stars, 1 to 5.")
+    rating: whole_number(1, 5) = Field(description="Stars, 1 to 5.")
     comment: str | None = Field(
         None,
         max_length=COMMENT_MAX,
+        pattern=NO_NUL,
         description="Public once a maintainer approves it. Text that looks like an API key "
         "is refused.",
     )

@@ -95,14 +95,16 @@ class SeedDifficulty(enum.Enum):  # the seed's ProviderDifficulty
 
 @pytest.mark.parametrize("difficulty", [1, "easy", "Easy", SeedDifficulty.EASY])
 def test_difficulty_max_as_the_seed_writes_it(registry, difficulty):
-    found = registry.get_recommended_providers(free_only=False, min_trust_score=0, difficulty_max=difficulty)
+    found = registry.get_recommended_providers(
+        free_only=False, min_trust_score=0, difficulty_max=difficulty
+    )
     assert found and all(provider.difficulty == 1 for provider in found)
 
 
 def test_every_read(registry):
     everyone = registry.providers()
     assert len(everyone) == Provider.objects.published().count() == 17
-    assert [p.provider_id for p in registry.providers(free=True, sort="users")][0] == "openrouter"
+    assert registry.providers(free=True, sort="users")[0].provider_id == "openrouter"
     groq = registry.get_provider("groq")
     assert groq.has_data is False and groq.get_trust_score() == 0.0 and groq.star_rating == 0.0
     assert groq.data["trust_score"] is None  # the JSON says "no data", not 0
