@@ -8,11 +8,20 @@ one is plain HTML in the site's own style: readable without JavaScript, on a pho
 keyboard, and always exactly the schema it is generated from.
 """
 
+import json
+
 from django.conf import settings
 from django.template.response import TemplateResponse
 from ninja.openapi.docs import DocsBase
 
+from .schemas import NO_NUL
+
 METHOD_ORDER = {"get": 0, "post": 1}
+
+
+def _default(schema):
+    """The default as JSON writes it (false, "", null), or None when there is none."""
+    return json.dumps(schema["default"]) if "default" in schema else None
 
 
 def _resolve(schema, components):
@@ -43,7 +52,7 @@ def _limits_text(schema):
     for key, word in (("minimum", "at least"), ("maximum", "at most"), ("maxLength", "up to")):
         if key in schema:
             parts.append(f"{word} {schema[key]}{' characters' if key == 'maxLength' else ''}")
-    if "pattern" in schema:
+    if "pattern" in schema and schema["pattern"] != NO_NUL:  # (NUL is refused everywhere)
         parts.append(f"matching {schema['pattern']}")
     return ", ".join(parts)
 
@@ -59,7 +68,7 @@ def _fields(schema, components):
                 "name": name,
                 "type": _type_text(field, components),
                 "required": name in required,
-                "default": resolved.get("default", field.get("default")),
+                "default": _default(field) or _default(resolved),
                 "limits": _limits_text(resolved),
                 "description": field.get("description") or resolved.get("description", ""),
             }
@@ -78,7 +87,7 @@ def operations(openapi):
                     "where": p["in"],
                     "type": _type_text(p.get("schema", {}), components),
                     "required": p.get("required", False),
-                    "default": p.get("schema", {}).get("default"),
+                    "default": _default(p.get("schema", {})),
                     "limits": _limits_text(p.get("schema", {})),
                     "description": p.get("description", ""),
                 }
@@ -86,7 +95,7 @@ def operations(openapi):
             ]
             body = operation.get("requestBody", {}).get("content", {}).get("application/json")
             responses = []
-            for status, answer in operation.get("responses", {}).items():
+            for status, answer in sorted(operation.get("responses", {}).items()):
                 content = answer.get("content", {}).get("application/json", {})
                 responses.append(
                     {
