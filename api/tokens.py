@@ -24,7 +24,7 @@ class TokenRefused(Exception):
 def bearer_token(request):
     """The ApiToken a request bears, None without an Authorization header, or TokenRefused.
     The header's value is never repeated."""
-    header = request.headers.get("Authorization")
+    header = request.META.get("HTTP_AUTHORIZATION")
     if header is None:
         return None
     scheme, _, value = header.strip().partition(" ")

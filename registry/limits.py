@@ -72,35 +72,37 @@ def take_quotas(voter, kind=None, provider_pk=None):
         raise QuotaExceeded(daily_cap=_daily_cap_is_full(rows[0]))
 
 
-def _take(rows):
-    """One more use of each (bucket, cap) today; returns how many rows had room."""
+def _take(rows, amount=1):
+    """`amount` more uses of each (bucket, cap) today; returns how many rows had room."""
     connection = connections[router.db_for_write(DailyQuota)]
     table = connection.ops.quote_name(DailyQuota._meta.db_table)
     day = connection.ops.adapt_datefield_value(today())
-    # One upsert for every quota: a new row starts at 1; an existing one adds 1 only while
-    # under the cap this statement carries (`excluded.cap`, the setting now), and otherwise
-    # changes nothing, so fewer rows change than were given. Written by hand: building the
-    # ORM statements cost more than running them, on every submission.
-    values = ", ".join(["(%s, %s, 1, %s)"] * len(rows))
-    params = [value for bucket, cap in rows for value in (bucket, day, cap)]
+    # One upsert for every quota: a new row starts at `amount`; an existing one adds it
+    # only while that stays within the cap this statement carries (`excluded.cap`, the
+    # setting now), and otherwise changes nothing, so fewer rows change than were given.
+    # Written by hand: building the ORM statements cost more than running them, on every
+    # submission.
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    params = [value for bucket, cap in rows for value in (bucket, day, amount, cap)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (bucket, day, used, cap) VALUES {values} "  # noqa: S608
-            f"ON CONFLICT (bucket, day) DO UPDATE SET used = {table}.used + 1, "
-            f"cap = excluded.cap WHERE {table}.used < excluded.cap",
+            f"ON CONFLICT (bucket, day) DO UPDATE SET used = {table}.used + excluded.used, "
+            f"cap = excluded.cap WHERE {table}.used + excluded.used <= excluded.cap",
             params,
         )
         return cursor.rowcount
 
 
-def take_read(key, per_minute):
-    """One more read of the JSON API this minute for `key` (a network's voter key, or an
-    API client token's): False when this minute's `per_minute` are used. A bucket per
-    minute, in the same table as the daily quotas (forget_old deletes them)."""
-    if per_minute < 1:
+def take_reads(key, per_minute, amount):
+    """`amount` more reads of the JSON API this minute for `key` (a network's key, or an
+    API client token's), all or none: False when fewer than `amount` of this minute's
+    `per_minute` are left. A bucket per minute, in the same table as the daily quotas
+    (forget_old deletes them); api.http takes them a few at a time."""
+    if not 0 < amount <= per_minute:
         return False
     minute = timezone.now().strftime("%H%M")
-    return _take([(f"read:{minute}:{key}", per_minute)]) == 1
+    return _take([(f"read:{minute}:{key}", per_minute)], amount) == 1
 
 
 def _daily_cap_is_full(daily_row):

@@ -129,6 +129,12 @@ def _hmac(salt, material):
     return hmac.new(salt.encode(), material.encode(), hashlib.sha256).hexdigest()
 
 
+def network_key(request):
+    """Only the network's key of voter_for(): what the API's per-network read limit counts
+    (registry.limits.take_reads), without the range, whose /24 costs more to compute."""
+    return _hmac(daily_salt(), f"network|{network_of(client_ip(request))}")
+
+
 def voter_for(request, day=None):
     address = client_ip(request)
     network = network_of(address)

@@ -181,3 +181,17 @@ def test_a_server_error_is_json_without_detail(settings, db):
 
 def test_django_refuses_an_unknown_host_as_json(api, db):
     error_of(Client(HTTP_HOST="evil.example").get("/api/v1/"), 400, "bad_request")
+
+
+def test_workers_take_reads_a_lease_at_a_time_and_never_pass_the_limit(transactional_db):
+    """Outside a transaction (as in a server), each worker takes ten reads at once from the
+    database and spends them itself; two workers together still get exactly the limit."""
+    from api.http import ReadLeases
+    from registry.models import DailyQuota
+
+    workers = [ReadLeases(), ReadLeases()]
+    granted = [worker.take("some-network", 25) for _ in range(20) for worker in workers]
+    assert granted.count(True) == 25 and granted[-1] is False
+    row = DailyQuota.objects.get(bucket__startswith="read:", bucket__endswith=":some-network")
+    assert (row.used, row.cap) == (25, 25)
+    # Written 10 + 10 at first, then the last five one by one: 7 writes for 25 reads.
