@@ -133,5 +133,8 @@ class ServerRenderedDocs(DocsBase):
             "network_limit": settings.REGISTRY_NETWORK_DAILY_LIMIT,
             "range_limit": settings.REGISTRY_RANGE_DAILY_LIMIT,
             "daily_cap": settings.REGISTRY_DAILY_SUBMISSION_CAP,
+            # The page is cached for everyone (api.http.versioned_read): never one
+            # visitor's pending messages in it, which stay for their next page instead.
+            "messages": (),
         }
         return TemplateResponse(request, "api/docs.html", context).render()

@@ -195,3 +195,12 @@ def test_workers_take_reads_a_lease_at_a_time_and_never_pass_the_limit(transacti
     row = DailyQuota.objects.get(bucket__startswith="read:", bucket__endswith=":some-network")
     assert (row.used, row.cap) == (25, 25)
     # Written 10 + 10 at first, then the last five one by one: 7 writes for 25 reads.
+
+
+def test_the_cached_docs_page_never_shows_a_visitors_message(default_providers):
+    visitor = Client()
+    visitor.post("/providers/groq/rate/", {"rating": 5, "comment": ""})  # a flash message
+    page = visitor.get("/api/v1/docs")
+    assert "Thank you" not in page.content.decode()
+    assert "Thank you" not in Client().get("/api/v1/docs").content.decode()
+    assert "Thank you" in visitor.get("/providers/groq/").content.decode()  # still theirs
