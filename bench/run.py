@@ -46,6 +46,13 @@ ENDPOINTS = {
     # One visitor rating one provider again and again: after the first, each is refused
     # with the polite 429 (nothing is written).
     "refused": {"path": f"/providers/{RATED[0]}/rate/", "post": True, "refused": True},
+    # The JSON API (issue 15): reads on cache hits, a revalidation answered 304 (its
+    # If-None-Match is read just before each run: rating rounds move the ETag), and a
+    # rating POSTed as JSON, round-robin over RATED like the form's.
+    "api-list": {"path": "/api/v1/providers"},
+    "api-one": {"path": f"/api/v1/providers/{PROVIDER}"},
+    "api-304": {"path": "/api/v1/providers", "conditional": True},
+    "api-rate": {"path": f"/api/v1/providers/{RATED[0]}/ratings", "post": True, "json": True},
 }
 FLOOR = "healthz"
 # Issue 5: requests/s as a fraction of the floor's; p99 within 5x p50; 0.8x default at scale.
@@ -57,6 +64,11 @@ TARGETS = {
     "wizard": 0.5,
     "rating": 0.25,
     "refused": 0.25,
+    # Issue 15: API reads at 0.5, the 304 at 0.8, a JSON rating as the form's.
+    "api-list": 0.5,
+    "api-one": 0.5,
+    "api-304": 0.8,
+    "api-rate": 0.25,
 }
 # Every bench request comes from one loopback address, in bursts: the per-network limits
 # and the burst rule would refuse or hold nearly all of its rating POSTs, so the server
@@ -66,6 +78,7 @@ LIFTED_LIMITS = {
     "REGISTRY_RANGE_DAILY_LIMIT": "1000000000",
     "REGISTRY_DAILY_SUBMISSION_CAP": "1000000000",
     "REGISTRY_BURST_MIN_SUBMISSIONS": "1000000000",
+    "API_READS_PER_MINUTE": "1000000000",
 }
 TAIL_LIMIT = 5.0
 SCALE_TARGET = 0.8
@@ -221,7 +234,7 @@ def request_headers(port):
     result = {}
     for name, spec in ENDPOINTS.items():
         headers = dict(spec.get("headers", {}))
-        if spec.get("post"):
+        if spec.get("post") and not spec.get("json"):
             headers.update(rating_csrf(port), **{"HX-Request": "true"})
         result[name] = headers
     return result
@@ -231,7 +244,11 @@ def probe(port, headers):
     """One request per endpoint, so a 404 or a redirect is visible before the numbers."""
     for name, spec in ENDPOINTS.items():
         method, body, hdrs = "GET", None, dict(headers[name])
-        if spec.get("post"):
+        if spec.get("json"):
+            method, body = "POST", '{"rating": 5}'
+            hdrs.update({"Content-Type": "application/json"})
+            hdrs["User-Agent"] = f"byok-bench-probe/{secrets.token_hex(4)}"
+        elif spec.get("post"):
             method, body = "POST", "rating=5&comment="
             hdrs.update({"Content-Type": "application/x-www-form-urlencoded"})
             hdrs["User-Agent"] = f"byok-bench-probe/{secrets.token_hex(4)}"
@@ -245,11 +262,16 @@ def run_wrk(port, name, headers, duration, args, nonce=""):
     spec = ENDPOINTS[name]
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--timeout=10s"]
     cmd += ["-s", str(BENCH / "wrk.lua")]
+    if spec.get("conditional"):
+        current = dict((k.lower(), v) for k, v in fetch(port, spec["path"])[1])
+        headers = {**headers, "If-None-Match": current["etag"]}
     for key, value in headers.items():
         cmd += ["-H", f"{key}: {value}"]
     cmd.append(f"http://127.0.0.1:{port}{spec['path']}")
     if spec.get("refused"):
         cmd += ["--", "refuse", nonce]
+    elif spec.get("json"):
+        cmd += ["--", "json", nonce, *(f"/api/v1/providers/{p}/ratings" for p in RATED)]
     elif spec.get("post"):
         cmd += ["--", "post", nonce, *(f"/providers/{p}/rate/" for p in RATED)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -305,7 +327,7 @@ def bench_scale(env, scale, args, tmp):
     floor = endpoints[FLOOR]["rps"] or 1
     for result in endpoints.values():
         result["ratio"] = result["rps"] / floor
-    rating = rounds["rating"]
+    rating = rounds["rating"] + rounds["api-rate"]
     check = {
         "accepted_responses": sum(run["requests"] - run["errors"] for run in rating),
         "rating_rows_added": after["rating_rows"] - before["rating_rows"],

@@ -2,6 +2,7 @@
 --   GET:  wrk -s bench/wrk.lua URL
 --   POST: wrk -s bench/wrk.lua URL -- post NONCE PATH [PATH...]
 --   POST, refused: wrk -s bench/wrk.lua URL -- refuse NONCE
+--   POST as JSON (the API): wrk -s bench/wrk.lua URL -- json NONCE PATH [PATH...]
 -- POST mode sends rating forms round-robin over PATHs, with a new User-Agent on every
 -- request so each one is a new visitor (one rating per visitor, provider and day would
 -- otherwise refuse them; run.py lifts the per-network limits). Refuse mode sends the same
@@ -19,12 +20,15 @@ end
 
 function init(args)
   mode = args[1] or "get"
-  if mode == "post" or mode == "refuse" then
+  if mode == "post" or mode == "refuse" or mode == "json" then
     nonce = args[2]
     for i = 3, #args do
       paths[#paths + 1] = args[i]
     end
     wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+  end
+  if mode == "json" then
+    wrk.headers["Content-Type"] = "application/json"
   end
 end
 
@@ -33,12 +37,15 @@ function request()
     wrk.headers["User-Agent"] = string.format("byok-bench-refused/%s", nonce)
     return wrk.format("POST", nil, nil, "rating=4&comment=")
   end
-  if mode ~= "post" then
+  if mode ~= "post" and mode ~= "json" then
     return wrk.request()
   end
   counter = counter + 1
   wrk.headers["User-Agent"] = string.format("byok-bench/%s/%d/%d", nonce, tid, counter)
   local body = string.format("rating=%d&comment=", counter % 5 + 1)
+  if mode == "json" then
+    body = string.format('{"rating": %d}', counter % 5 + 1)
+  end
   return wrk.format("POST", paths[counter % #paths + 1], nil, body)
 end
 

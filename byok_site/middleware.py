@@ -21,7 +21,7 @@ APPEND_SLASH redirect, CSRF and the views.
 import codecs
 
 from django.conf import settings
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import is_valid_path
 from django.utils.cache import add_never_cache_headers
@@ -56,13 +56,23 @@ REFUSALS = {
 }
 
 
+# The stable codes of the JSON API's refusals.
+API_CODES = {"charset": "invalid_charset", "nul": "nul_character", "key": "key_in_url"}
+
+
 def refuse_unusable_input(get_response):
     def middleware(request):
         problem = unusable_input(request)
         if problem is None:
             return get_response(request)
         title, reason = REFUSALS[problem]
-        response = render(request, "400.html", {"title": title, "reason": reason}, status=400)
+        if request.path_info.startswith("/api/"):
+            # The JSON API's clients get its JSON error (api/errors.py), not a page.
+            response = JsonResponse(
+                {"code": API_CODES[problem], "message": reason, "field": None}, status=400
+            )
+        else:
+            response = render(request, "400.html", {"title": title, "reason": reason}, status=400)
         add_never_cache_headers(response)
         return response
 

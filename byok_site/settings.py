@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "onboarding",
     "catalog",
     "verification",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the input check, so that its 400 page carries the CSP too.
     "csp.middleware.CSPMiddleware",
+    # CORS preflights and JSON errors for everything under /api/ (api/middleware.py).
+    "api.middleware.api_edge",
     # Before anything reads the body or repeats the URL (see byok_site/middleware.py).
     "byok_site.middleware.refuse_unusable_input",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -216,6 +219,16 @@ REGISTRY_RANGE_DAILY_LIMIT = int(os.environ.get("REGISTRY_RANGE_DAILY_LIMIT", "1
 REGISTRY_BURST_MIN_SUBMISSIONS = int(os.environ.get("REGISTRY_BURST_MIN_SUBMISSIONS", "20"))
 REGISTRY_BURST_FACTOR = float(os.environ.get("REGISTRY_BURST_FACTOR", "10"))
 REGISTRY_TRUSTED_PROXY_COUNT = int(os.environ.get("REGISTRY_TRUSTED_PROXY_COUNT", "0"))
+
+# The JSON API (api/, README "JSON API"). Reads: at most API_READS_PER_MINUTE per network
+# (IPv4 address or IPv6 /64) without a token, API_TOKEN_READS_PER_MINUTE per token with
+# one; a CDN may keep a read for API_CACHE_SECONDS. Writes with a token: at most its own
+# daily quota (API_TOKEN_DAILY_QUOTA unless a maintainer sets another), instead of the
+# per-network limits above.
+API_READS_PER_MINUTE = int(os.environ.get("API_READS_PER_MINUTE", "120"))
+API_TOKEN_READS_PER_MINUTE = int(os.environ.get("API_TOKEN_READS_PER_MINUTE", "600"))
+API_TOKEN_DAILY_QUOTA = int(os.environ.get("API_TOKEN_DAILY_QUOTA", "1000"))
+API_CACHE_SECONDS = int(os.environ.get("API_CACHE_SECONDS", "60"))
 
 # Dotted path to a callable(request, provider, api_key) that receives the key typed in
 # the setup wizard. None by default: the key is checked and discarded.

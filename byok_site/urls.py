@@ -17,6 +17,7 @@ admin.site.index_title = "Curate providers and moderate the community"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     path("models/", include("catalog.urls")),
     path("", include("verification.urls")),
     path("", include("onboarding.urls")),

@@ -119,12 +119,17 @@ def provider_to_dict(provider):
     }
 
 
-def export_registry_data():
+# What provider_to_dict() reads of each provider's rows: prefetch them.
+EXPORTED_ROWS = ("caution_flags", "recommended_for", "common_issues", "pro_tips", "setup_steps")
+
+
+def export_registry_data(providers=None):
+    """The registry file's data. `providers`: the Provider rows to export, with
+    EXPORTED_ROWS prefetched (default: every provider, as export_registry writes them)."""
     from catalog.interchange import export_catalog  # here: catalog imports this module
 
-    providers = Provider.objects.prefetch_related(
-        "caution_flags", "recommended_for", "common_issues", "pro_tips", "setup_steps"
-    ).order_by("provider_id")
+    if providers is None:
+        providers = Provider.objects.prefetch_related(*EXPORTED_ROWS).order_by("provider_id")
     return {
         "providers": {p.provider_id: provider_to_dict(p) for p in providers},
         "user_stats": {},

@@ -38,15 +38,25 @@ class QuotaExceeded(Exception):
         super().__init__()
 
 
+def _caps(voter):
+    """(daily cap, per-network limit, per-range limit): the settings, or for an API client
+    token (registry.voters.token_voter) its own daily quota in their place."""
+    if voter.quota is not None:
+        return voter.quota, voter.quota, voter.quota
+    return (
+        settings.REGISTRY_DAILY_SUBMISSION_CAP,
+        settings.REGISTRY_NETWORK_DAILY_LIMIT,
+        settings.REGISTRY_RANGE_DAILY_LIMIT,
+    )
+
+
 def _quota_rows(voter, kind, provider_pk):
-    rows = [(f"day:{voter.network}", settings.REGISTRY_DAILY_SUBMISSION_CAP)]
+    daily_cap, network_limit, range_limit = _caps(voter)
+    rows = [(f"day:{voter.network}", daily_cap)]
     if kind is not None:
         rows += [
-            (
-                f"{kind}:{provider_pk}:network:{voter.network}",
-                settings.REGISTRY_NETWORK_DAILY_LIMIT,
-            ),
-            (f"{kind}:{provider_pk}:range:{voter.range}", settings.REGISTRY_RANGE_DAILY_LIMIT),
+            (f"{kind}:{provider_pk}:network:{voter.network}", network_limit),
+            (f"{kind}:{provider_pk}:range:{voter.range}", range_limit),
         ]
     return rows
 
@@ -58,25 +68,41 @@ def take_quotas(voter, kind=None, provider_pk=None):
     rows = _quota_rows(voter, kind, provider_pk)
     if any(cap < 1 for _, cap in rows):
         raise QuotaExceeded(daily_cap=rows[0][1] < 1)
+    if _take(rows) != len(rows):
+        raise QuotaExceeded(daily_cap=_daily_cap_is_full(rows[0]))
+
+
+def _take(rows, amount=1):
+    """`amount` more uses of each (bucket, cap) today; returns how many rows had room."""
     connection = connections[router.db_for_write(DailyQuota)]
     table = connection.ops.quote_name(DailyQuota._meta.db_table)
     day = connection.ops.adapt_datefield_value(today())
-    # One upsert for every quota: a new row starts at 1; an existing one adds 1 only while
-    # under the cap this statement carries (`excluded.cap`, the setting now), and otherwise
-    # changes nothing, so fewer rows change than were given. Written by hand: building the
-    # ORM statements cost more than running them, on every submission.
-    values = ", ".join(["(%s, %s, 1, %s)"] * len(rows))
-    params = [value for bucket, cap in rows for value in (bucket, day, cap)]
+    # One upsert for every quota: a new row starts at `amount`; an existing one adds it
+    # only while that stays within the cap this statement carries (`excluded.cap`, the
+    # setting now), and otherwise changes nothing, so fewer rows change than were given.
+    # Written by hand: building the ORM statements cost more than running them, on every
+    # submission.
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    params = [value for bucket, cap in rows for value in (bucket, day, amount, cap)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (bucket, day, used, cap) VALUES {values} "  # noqa: S608
-            f"ON CONFLICT (bucket, day) DO UPDATE SET used = {table}.used + 1, "
-            f"cap = excluded.cap WHERE {table}.used < excluded.cap",
+            f"ON CONFLICT (bucket, day) DO UPDATE SET used = {table}.used + excluded.used, "
+            f"cap = excluded.cap WHERE {table}.used + excluded.used <= excluded.cap",
             params,
         )
-        taken = cursor.rowcount
-    if taken != len(rows):
-        raise QuotaExceeded(daily_cap=_daily_cap_is_full(rows[0]))
+        return cursor.rowcount
+
+
+def take_reads(key, per_minute, amount):
+    """`amount` more reads of the JSON API this minute for `key` (a network's key, or an
+    API client token's), all or none: False when fewer than `amount` of this minute's
+    `per_minute` are left. A bucket per minute, in the same table as the daily quotas
+    (forget_old deletes them); api.http takes them a few at a time."""
+    if not 0 < amount <= per_minute:
+        return False
+    minute = timezone.now().strftime("%H%M")
+    return _take([(f"read:{minute}:{key}", per_minute)], amount) == 1
 
 
 def _daily_cap_is_full(daily_row):

@@ -164,6 +164,11 @@ class ProviderQuerySet(models.QuerySet):
         outrank many within a group. An index scan (provider_most_trusted)."""
         return self.order_by("status_rank", F("trust_lower_bound").desc(), "provider_name")
 
+    def stably(self):
+        """The order so far, with ties broken by provider_id: pages by limit and offset
+        then neither repeat nor skip a provider (provider names need not be unique)."""
+        return self.order_by(*self.query.order_by, "provider_id")
+
     def by_score(self):
         """Highest displayed trust score first: the seed's get_recommended_providers order."""
         return self.order_by(F("trust_score").desc(), "provider_name")

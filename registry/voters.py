@@ -114,15 +114,25 @@ def range_of(address):
 
 @dataclass(frozen=True)
 class Voter:
-    """Who sent a submission, as the day's HMACs: never the address or headers themselves."""
+    """Who sent a submission, as the day's HMACs: never the address or headers themselves.
+
+    `quota` is set for an API client token (token_voter): its own daily quota replaces the
+    per-network, per-range and daily caps of registry.limits."""
 
     visitor: str
     network: str
     range: str
+    quota: int | None = None
 
 
 def _hmac(salt, material):
     return hmac.new(salt.encode(), material.encode(), hashlib.sha256).hexdigest()
+
+
+def network_key(request):
+    """Only the network's key of voter_for(): what the API's per-network read limit counts
+    (registry.limits.take_reads), without the range, whose /24 costs more to compute."""
+    return _hmac(daily_salt(), f"network|{network_of(client_ip(request))}")
 
 
 def voter_for(request, day=None):
@@ -133,4 +143,30 @@ def voter_for(request, day=None):
         visitor=_hmac(salt, f"visitor|{network}|{request.META.get('HTTP_USER_AGENT', '')}"),
         network=_hmac(salt, f"network|{network}"),
         range=_hmac(salt, f"range|{range_of(address)}"),
+    )
+
+
+# A token's visitor keys start with this and the token's id, so the admin can tell which
+# host application sent an event (for review), while the user part stays a daily HMAC.
+TOKEN_VISITOR_PREFIX = "api"  # noqa: S105 (a prefix, not a secret)
+
+
+def token_voter(token_id, quota, end_user=""):
+    """The Voter of a request that bears an API client token (api.tokens): limited per
+    token instead of per network. The token is its network and its range, so a host
+    application's submissions count against its own daily `quota`, wherever it runs.
+
+    The per-visitor rule stays meaningful: `end_user` is the host application's opaque
+    name for the person it submits for, kept only inside the visitor key's HMAC, so each
+    of its users counts once per provider per day. Without one, the whole token is one
+    visitor."""
+    salt = daily_salt()
+    prefix = f"{TOKEN_VISITOR_PREFIX}{token_id}:"
+    network = _hmac(salt, f"token|{token_id}")
+    visitor = _hmac(salt, f"token-visitor|{token_id}|{end_user}")
+    return Voter(
+        visitor=prefix + visitor[: 64 - len(prefix)],  # Event.voter_key holds 64
+        network=network,
+        range=network,
+        quota=quota,
     )

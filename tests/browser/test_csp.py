@@ -19,6 +19,7 @@ PAGES = [
     "/models/",
     "/models/?tools=on&max_input=1",
     "/models/llama-3.3-70b/?preset=chat",
+    "/api/v1/docs",
 ]
 
 

@@ -7,6 +7,7 @@ PAGES = {
     "provider": "/providers/deepseek/",
     "compare": "/compare/?p=openrouter&p=deepseek&p=huggingface&p=anthropic",
     "suggest": "/suggest/",
+    "api-docs": "/api/v1/docs",
 }
 
 

@@ -374,3 +374,97 @@ def test_no_canary_reaches_gunicorns_logs(gunicorn_server):
     assert "127.0.0.1" not in access  # no client address either
     assert "Invalid HTTP request line: 'GET /?q=[redacted]'" in logs["error log"]
     assert "Traceback" not in logs["error log"]
+
+
+# --- the JSON API: a canary key in every place a client can put one, and a real API
+# client token, searched for afterwards. The token may appear once: in the admin page that
+# issues it. ------------------------------------------------------------------------------
+
+
+def put_canary_through_the_api(host, token):
+    auth = {"Authorization": f"Bearer {token}"}
+    for url in (
+        f"/api/v1/providers?q={CANARY}",
+        f"/api/v1/providers/{CANARY}",
+        f"/api/v1/providers/{CANARY}/history",
+        f"/api/v1/models/{CANARY}",
+        f"/api/v1/snapshots/{CANARY}.json",
+    ):
+        assert host.get(url).status_code == 400
+        assert host.get(url, headers=auth).status_code == 400
+    ratings = "/api/v1/providers/openrouter/ratings"
+    refused = [
+        host.post(ratings, {"rating": 5, "comment": CANARY}, content_type="application/json"),
+        host.post(ratings, {"rating": 5, CANARY: 1}, content_type="application/json"),
+        host.post(
+            ratings,
+            {"rating": 5},
+            content_type="application/json",
+            headers={**auth, "X-End-User": CANARY},
+        ),
+        host.post(
+            ratings,
+            {"rating": 5},
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {CANARY}"},
+        ),
+        host.get("/api/v1/providers", headers={"Authorization": f"Bearer {CANARY}"}),
+    ]
+    assert [response.status_code for response in refused] == [400, 400, 400, 401, 401]
+    # The token at work: reads, a counted rating, a refusal, a rating over its quota.
+    assert host.get("/api/v1/providers", headers=auth).status_code == 200
+    assert host.get("/api/v1/statistics", headers=auth).status_code == 200
+    assert (
+        host.post(
+            ratings,
+            {"rating": 5},
+            content_type="application/json",
+            headers={**auth, "X-End-User": "user-1"},
+        ).status_code
+        == 201
+    )
+    assert (
+        host.post(ratings, {"rating": 9}, content_type="application/json", headers=auth).status_code
+        == 400
+    )
+    assert (
+        host.post(
+            "/api/v1/providers/groq/ratings",
+            {"rating": 4},
+            content_type="application/json",
+            headers={**auth, "X-End-User": "user-2"},
+        ).status_code
+        == 429
+    )
+
+
+def test_canary_and_token_through_the_api_are_found_nowhere(
+    default_providers, debug_log_output, database_text
+):
+    from django.contrib.auth.models import User
+
+    maintainer = Client()
+    maintainer.force_login(User.objects.create_superuser("m", "m@example.com", "pw-not-used"))
+    issued = maintainer.post(
+        "/admin/api/apitoken/add/", {"name": "Canary host", "contact": "", "daily_quota": "1"}
+    )
+    token = re.search(r'value="(byok_[0-9a-f]{48})"', issued.content.decode()).group(1)
+    host = Recorder(REMOTE_ADDR="203.0.113.60", HTTP_USER_AGENT="CanaryHost/1.0")
+    put_canary_through_the_api(host, token)
+    # The maintainer's pages after issuing it: the list, the token, the admin's history.
+    after = Recorder()
+    after.client = maintainer
+    from api.models import ApiToken
+
+    change = f"/admin/api/apitoken/{ApiToken.objects.get().pk}/change/"
+    for page in ("/admin/api/apitoken/", change, "/admin/"):
+        after.get(page)
+
+    for secret in (SECRET_PART, token[6:]):
+        found = {
+            "database": secret in database_text(),
+            "cache": secret.encode() in cache_contents(),
+            "logs": secret in debug_log_output.getvalue(),
+            "responses": secret in host.everything_sent() + after.everything_sent(),
+        }
+        assert found == dict.fromkeys(found, False), PLACES_SEARCHED
