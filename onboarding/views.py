@@ -78,6 +78,7 @@ def browse(request):
         "filters": form.active_filters(),
         "relax": form.relax_hints() if not page.paginator.count else [],
         "clear_url": reverse("onboarding:browse"),
+        "fragment": is_fragment(request),
     }
     response = render_page(request, "onboarding/browse.html", "results", context)
     if request.htmx:
@@ -98,7 +99,7 @@ def stats(request):
         response = get_conditional_response(request, etag=etag) or TemplateResponse(
             request,
             "onboarding/_stats_widget.html",
-            {"stats": Provider.objects.published().statistics(), "poll": True},
+            {"stats": Provider.objects.published().statistics(), "poll": True, "fragment": True},
         )
         response.headers["ETag"] = etag
     else:
@@ -198,6 +199,28 @@ def _provider_context(provider, *, bound=None, notes=None, limits=None, **extra)
     }
 
 
+# A thank-you note after a plain (no-JS) POST travels as a message with this tag and the
+# form's name, and is shown inside that form's section, where the redirect's #fragment
+# lands, rather than in the banner at the top of the page (base.html leaves it out).
+IN_PLACE = "in-place"
+
+
+def in_place_notes(request):
+    """The thank-you notes waiting for the provider page's forms, by form name."""
+    notes = {}
+    for message in messages.get_messages(request):
+        tags = message.extra_tags.split()
+        if IN_PLACE in tags:
+            notes.update({form.name: message.message for form in COMMUNITY_FORMS if form.name in tags})
+    return notes
+
+
+def error_summary(form):
+    """What the live region says when a form comes back with errors."""
+    problems = [error for errors in form.errors.values() for error in errors]
+    return "Not sent: " + " ".join(problems)
+
+
 @require_safe
 @cached_page(CSRF_TOKEN)
 def provider_detail(request, provider_id):
@@ -223,6 +246,7 @@ def provider_detail(request, provider_id):
         .order_by("-created_at")[:ISSUE_REPORTS_SHOWN],
         held=held_submissions(provider),
         csrf_token=CSRF_TOKEN.placeholder,
+        notes=in_place_notes(request),
     )
     return render_page(request, "onboarding/provider_detail.html", "content", context)
 
@@ -258,17 +282,17 @@ def _community_post(request, provider_id, community_form):
         except InvalidSubmissionError as error:
             add_service_error(form, error)
         except SubmissionLimitError as error:
-            return respond(status=429, limits={name: error.message})
+            return respond(status=429, limits={name: error.message}, announce=error.message)
         except UnknownProviderError:
             raise Http404("No such provider.") from None
         else:
             note = community_form.thanks(form.cleaned_data, status)
             if not is_fragment(request):
-                messages.success(request, note)
+                messages.success(request, note, extra_tags=f"{IN_PLACE} {name}")
                 url = reverse("onboarding:provider-detail", args=[provider_id])
                 return redirect(f"{url}#{community_form.partial}")
-            return respond(notes={name: note}, updated=True, held_for=provider_id)
-    return respond(bound=(name, form))
+            return respond(notes={name: note}, updated=True, held_for=provider_id, announce=note)
+    return respond(bound=(name, form), announce=error_summary(form))
 
 
 @require_POST
@@ -380,12 +404,14 @@ def suggest_provider(request):
         except InvalidSubmissionError as error:
             add_service_error(form, error)
         except SubmissionLimitError as error:
-            context["limit"] = error.message
+            context.update(limit=error.message, announce=error.message)
             status = 429
         else:
             note = f"Thank you! Your suggestion of {data['name']} awaits review by a maintainer."
             if not is_fragment(request):
                 messages.success(request, note)
                 return redirect("onboarding:suggest")
-            context.update(form=SuggestionForm(), note=note)
+            context.update(form=SuggestionForm(), note=note, announce=note)
+    if form.errors:
+        context["announce"] = error_summary(form)
     return render_page(request, "onboarding/suggest.html", "suggest-form", context, status=status)

@@ -1,0 +1,43 @@
+// After an htmx swap of a form's section, put the keyboard where the answer is, as a page
+// load would put the reader at the top: on the first field with an error, else on the
+// outcome (the thank-you note or the polite limit message). Without this, focus falls to
+// <body> when the focused button is swapped out, and the next Tab skips past the form.
+// What the answer says is announced by base.html's live region (#announcer), filled out
+// of band by the server (templates/_announce.html).
+(function () {
+  "use strict";
+
+  function firstInvalidField(root) {
+    var invalid = root.querySelector('[aria-invalid="true"]');
+    if (!invalid) return null;
+    if (invalid.matches("input, select, textarea")) return invalid;
+    return invalid.querySelector("input, select, textarea"); // a fieldset of radios
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var section = event.target;
+    if (!section.matches || !section.matches("[data-focus-after-swap]")) return;
+    var target = firstInvalidField(section) || section.querySelector(".form-outcome");
+    if (target) target.focus();
+  });
+})();
+
+// Wide screens show the filters as an always-open sidebar (site.css shows them even while
+// the <details> is closed, for visitors without JavaScript); mark it open so screen
+// readers are told the same.
+(function () {
+  "use strict";
+  var wide = window.matchMedia("(min-width: 992px)");
+  function openOnWideScreens() {
+    if (!wide.matches) return;
+    document.querySelectorAll(".filters-disclosure").forEach(function (details) {
+      details.open = true;
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", openOnWideScreens);
+  } else {
+    openOnWideScreens();
+  }
+  wide.addEventListener("change", openOnWideScreens);
+})();
