@@ -7,6 +7,7 @@ app_name = "onboarding"
 
 urlpatterns = [
     path("", views.browse, name="browse"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("stats/", views.stats, name="stats"),
     path("providers/<slug:provider_id>/", views.provider_detail, name="provider-detail"),
     path("providers/<slug:provider_id>/rate/", views.rate_provider, name="rate"),
@@ -16,4 +17,5 @@ urlpatterns = [
     path("suggest/", views.suggest_provider, name="suggest"),
     path("setup/", wizard.start, name="setup"),
     path("setup/<int:step>/", wizard.step, name="setup-step"),
+    path("setup/matches/", wizard.match_count, name="setup-matches"),
 ]

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import push_url
@@ -59,6 +60,18 @@ APPROVED_SUGGESTIONS_SHOWN = 20
 # view passes it as the `csrf_token` context variable, which {% csrf_token %} and the htmx
 # header read), and filled in per response.
 CSRF_TOKEN = Slot("csrf-slot-3f9c1e7a", get_token)
+
+
+# --- the icon -------------------------------------------------------------------------------
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's): the site's
+    icon rather than a 404. Not permanent: the static file's hashed name changes with it."""
+    response = HttpResponseRedirect(static("favicon.svg"))
+    patch_cache_control(response, public=True, max_age=24 * 60 * 60)
+    return response
 
 
 # --- browse -------------------------------------------------------------------------------
@@ -211,7 +224,9 @@ def in_place_notes(request):
     for message in messages.get_messages(request):
         tags = message.extra_tags.split()
         if IN_PLACE in tags:
-            notes.update({form.name: message.message for form in COMMUNITY_FORMS if form.name in tags})
+            notes.update(
+                {form.name: message.message for form in COMMUNITY_FORMS if form.name in tags}
+            )
     return notes
 
 

@@ -56,6 +56,17 @@ def check_key(provider, api_key):
     )
 
 
+def expected_format(provider):
+    """What the provider's keys look like, said before any key is checked."""
+    name = provider.provider_name
+    check = check_key_format(provider.key_pattern, "")
+    if check.verdict == "unknown":
+        return f"We have no key format on file for {name}: make sure you copy the whole key."
+    if check.expected_prefix:
+        return f"{name} keys start with {check.expected_prefix}."
+    return f"We know the format of {name} keys and check it here."
+
+
 class KeyReceiverError(Exception):
     pass
 

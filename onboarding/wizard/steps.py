@@ -9,7 +9,9 @@ import time
 from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_safe
@@ -19,16 +21,23 @@ from registry.services import InvalidSubmissionError, SubmissionLimitError, shar
 from registry.voters import voter_for
 
 from ..compare import comparison_rows
-from ..htmx import is_fragment
+from ..htmx import HTMX_HEADERS, is_fragment
 from ..page_cache import cached_page
 from .forms import ApiKeyForm, ProviderFilterForm, RateExperienceForm
-from .keys import KeyReceiverError, check_key, pass_key_to_host, receiver_configured
+from .keys import (
+    KeyReceiverError,
+    check_key,
+    expected_format,
+    pass_key_to_host,
+    receiver_configured,
+)
 from .render import LAST_STEP, go_to_step, render_step
 from .state import START_TOKEN, WizardState, minutes_since, read_start, sign_start
 
 COMPARE_MAX = 4
-# Every query parameter the wizard reads: the filters, then WizardState's own.
-WIZARD_PARAMS = (*ProviderFilterForm.FIELDS, "p", "t", "m", "done")
+# Every query parameter the wizard reads: the filters, then WizardState's own, then step
+# 3's choice of providers to compare (`c`).
+WIZARD_PARAMS = (*ProviderFilterForm.FIELDS, "p", "t", "m", "done", "c")
 DONE_SALT = "onboarding.wizard.done"
 DONE_MAX_AGE = 24 * 60 * 60
 
@@ -132,6 +141,28 @@ def cached_filter_step(request, state):
     return render_filter_step(request, state, "", url=url)
 
 
+def count_matches(filters):
+    if not filters.is_valid():
+        return None
+    return Provider.objects.published().matching(**filters.filters()).count()
+
+
+@require_safe
+def match_count(request):
+    """Step 1's "N providers match these filters", recounted as the filters change (htmx).
+    Without htmx this address is step 1 with the same filters."""
+    state = WizardState.from_query(request.GET)
+    if not is_fragment(request):
+        return HttpResponseRedirect(raw_step_url(request, 1))
+    response = TemplateResponse(
+        request,
+        "onboarding/wizard/step_1.html#match-count",
+        {"match_count": count_matches(state.filters)},
+    )
+    patch_vary_headers(response, HTMX_HEADERS)
+    return response
+
+
 def render_filter_step(request, state, notice, *, url):
     filters = state.filters
     return render_step(
@@ -140,11 +171,7 @@ def render_filter_step(request, state, notice, *, url):
         1,
         {
             "filter_form": filters,
-            "match_count": (
-                Provider.objects.published().matching(**filters.filters()).count()
-                if filters.is_valid()
-                else None
-            ),
+            "match_count": count_matches(filters),
             "notice": notice,
             "hidden_state": state.hidden(without=ProviderFilterForm.FIELDS),
         },
@@ -185,9 +212,24 @@ def totals(providers):
     }
 
 
+def compared_providers(request, providers):
+    """Step 3's table: the providers the visitor picked (`c`, 2 to 4 of the matches), else
+    the best COMPARE_MAX by the ranking. Returns (providers, notice)."""
+    by_id = {provider.provider_id: provider for provider in providers}
+    picked = [i for i in dict.fromkeys(request.GET.getlist("c")) if i in by_id]
+    if not picked:
+        return providers[:COMPARE_MAX], ""
+    if len(picked) < 2:
+        return providers[:COMPARE_MAX], "Pick at least 2 providers to compare side by side."
+    notice = ""
+    if len(picked) > COMPARE_MAX:
+        notice = f"You can compare {COMPARE_MAX} at once: these are the first {COMPARE_MAX}."
+    return [by_id[i] for i in picked[:COMPARE_MAX]], notice
+
+
 def compare_step(request, state, notice=""):
     providers = matching_providers(state.filters)
-    compared = providers[:COMPARE_MAX]
+    compared, pick_notice = compared_providers(request, providers)
     chosen = state.provider_id
     if chosen and chosen not in {p.provider_id for p in providers}:
         chosen = ""
@@ -198,10 +240,12 @@ def compare_step(request, state, notice=""):
         {
             "providers": providers,
             "compared": compared,
+            "compared_ids": {provider.provider_id for provider in compared},
+            "picked": bool(request.GET.getlist("c")),
             "rows": comparison_rows(compared),
             "chosen": chosen or (providers[0].provider_id if len(providers) == 1 else ""),
             "relax": state.filters.relax_advice() if not providers else [],
-            "notice": notice,
+            "notice": notice or pick_notice,
             "hidden_state": state.hidden(without=("p",)),
         },
         url=state.url(3),
@@ -306,6 +350,7 @@ def key_step(request, state, provider, notice=""):
             "handed_over": handed_over,
             "receiver_failed": receiver_failed,
             "receiver_configured": receiver_configured(),
+            "key_format": expected_format(provider),
             "env_var": env_var,
             "next_url": next_state.url(7),
             "post_url": state.url(6),

@@ -4,6 +4,9 @@
 // <body> when the focused button is swapped out, and the next Tab skips past the form.
 // What the answer says is announced by base.html's live region (#announcer), filled out
 // of band by the server (templates/_announce.html).
+// Scripts run: hide what only a visitor without JavaScript needs (.no-js-only).
+document.documentElement.classList.add("js");
+
 (function () {
   "use strict";
 
@@ -41,3 +44,12 @@
   }
   wide.addEventListener("change", openOnWideScreens);
 })();
+
+// A focused link in a scrolling table is brought wholly into view, clear of the sticky
+// first column (site.css gives the scroller a matching scroll-padding). Chromium scrolls
+// a focused element only when none of it shows, and leaves one that is half out of view.
+document.addEventListener("focusin", function (event) {
+  var target = event.target;
+  var scroller = target.closest && target.closest(".table-scroll");
+  if (scroller && scroller !== target) target.scrollIntoView({ block: "nearest", inline: "nearest" });
+});
