@@ -71,6 +71,29 @@ class KeyReceiverError(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class KeyOutcome:
+    """What step 6 says about a key: its verdict, and whether the host took it."""
+
+    verdict: KeyVerdict
+    handed_over: bool
+    receiver_failed: bool
+    created: bool = False  # made by the provider for the visitor (onboarding.wizard.oauth)
+
+
+@sensitive_variables("api_key")
+def take_key(request, provider, api_key, *, created=False):
+    """Step 6's handling of a key, typed or created: check its format, hand it to the host
+    if one is configured, and keep nothing of it but the masked verdict."""
+    verdict = check_key(provider, api_key)
+    handed_over = receiver_failed = False
+    try:
+        handed_over = pass_key_to_host(request, provider, api_key)
+    except KeyReceiverError:
+        receiver_failed = True
+    return KeyOutcome(verdict, handed_over, receiver_failed, created)
+
+
 def receiver_configured():
     return bool(getattr(settings, "BYOK_API_KEY_RECEIVER", None))
 

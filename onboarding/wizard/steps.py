@@ -23,14 +23,9 @@ from registry.voters import voter_for
 from ..compare import comparison_rows
 from ..htmx import HTMX_HEADERS, is_fragment
 from ..page_cache import cached_page
+from . import oauth
 from .forms import ApiKeyForm, ProviderFilterForm, RateExperienceForm
-from .keys import (
-    KeyReceiverError,
-    check_key,
-    expected_format,
-    pass_key_to_host,
-    receiver_configured,
-)
+from .keys import expected_format, receiver_configured, take_key
 from .render import LAST_STEP, go_to_step, render_step
 from .state import START_TOKEN, WizardState, minutes_since, read_start, sign_start
 
@@ -302,6 +297,8 @@ def signup_step(request, state, provider, notice=""):
         5,
         {
             "provider": provider,
+            "one_click_url": one_click_url(state),
+            "receiver_configured": receiver_configured(),
             "step_title": f"Sign up with {provider.provider_name} and create a key",
             "notice": notice,
         },
@@ -312,25 +309,44 @@ def signup_step(request, state, provider, notice=""):
 @with_provider
 @sensitive_variables("api_key", "form")
 def key_step(request, state, provider, notice=""):
-    verdict = None
-    handed_over = False
-    receiver_failed = False
+    outcome = None
     form = ApiKeyForm()
-    # The clock stops here, at step 6 (a fresh reading, not an `m` left from an earlier walk).
-    measured_at_step_6 = (
-        minutes_since(state.started) if state.started is not None else state.minutes
-    )
     if request.method == "POST":
         form = ApiKeyForm(request.POST)
         if form.is_valid():
             api_key = form.cleaned_data["api_key"]
-            verdict = check_key(provider, api_key)
-            try:
-                handed_over = pass_key_to_host(request, provider, api_key)
-            except KeyReceiverError:
-                receiver_failed = True
+            outcome = take_key(request, provider, api_key)
             del api_key
             form = ApiKeyForm()  # a fresh, empty form: nothing of the key is re-rendered
+    return render_key_step(
+        request,
+        state,
+        provider,
+        outcome=outcome,
+        form=form,
+        notice=notice,
+        url=state.url(6) if request.method == "GET" else None,
+    )
+
+
+def render_key_step(
+    request,
+    state,
+    provider,
+    *,
+    outcome=None,
+    form=None,
+    notice="",
+    problem="",
+    status=200,
+    url=None,
+):
+    """Step 6, after a key was typed (or created by the provider: onboarding.wizard.oauth)
+    and checked (`outcome`), or with a `problem` of the one-click flow to explain."""
+    # The clock stops here, at step 6 (a fresh reading, not an `m` left from an earlier walk).
+    measured_at_step_6 = (
+        minutes_since(state.started) if state.started is not None else state.minutes
+    )
     next_state = WizardState(
         filters=state.filters,
         provider_id=state.provider_id,
@@ -345,19 +361,33 @@ def key_step(request, state, provider, notice=""):
         6,
         {
             "provider": provider,
-            "key_form": form,
-            "verdict": verdict,
-            "handed_over": handed_over,
-            "receiver_failed": receiver_failed,
+            "key_form": form or ApiKeyForm(),
+            "verdict": outcome.verdict if outcome else None,
+            "created": bool(outcome and outcome.created),
+            "handed_over": bool(outcome and outcome.handed_over),
+            "receiver_failed": bool(outcome and outcome.receiver_failed),
             "receiver_configured": receiver_configured(),
             "key_format": expected_format(provider),
+            "problem": problem,
+            "one_click_url": one_click_url(state) if problem else "",
             "env_var": env_var,
             "next_url": next_state.url(7),
             "post_url": state.url(6),
+            "canonical_url": state.url(6),
             "notice": notice,
         },
-        url=state.url(6) if request.method == "GET" else None,
+        status=status,
+        url=url,
     )
+
+
+def one_click_url(state):
+    """Where "Create a key for me" posts, for a provider with a one-click flow; else ""."""
+    if not oauth.flow_for(state.provider_id):
+        return ""
+    query = QueryDict(mutable=True)
+    query.update(state.params())
+    return f"{reverse('onboarding:create-key')}?{query.urlencode()}"
 
 
 @with_provider

@@ -21,3 +21,19 @@ document.addEventListener("change", function (event) {
   url.searchParams.set("p", input.value);
   window.history.replaceState(window.history.state, "", url.toString());
 });
+
+// Back from a provider's one-click key page, the address holds its one-time code: show
+// step 6's own address instead, so a refresh or a bookmark is plain step 6.
+(function () {
+  function useCanonicalUrl() {
+    var wizard = document.getElementById("wizard");
+    var canonical = wizard && wizard.getAttribute("data-canonical-url");
+    if (!canonical) return;
+    var url = new URL(canonical, window.location.href);
+    if (url.pathname !== window.location.pathname) {
+      window.history.replaceState(window.history.state, "", url.toString());
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", useCanonicalUrl);
+  else useCanonicalUrl();
+})();
