@@ -79,7 +79,8 @@ class KeyService:
                     callback = query["callback_url"]
                     separator = "&" if urlsplit(callback).query else "?"
                     self.send_response(302)
-                    self.send_header("Location", f"{callback}{separator}{urlencode({'code': code})}")
+                    back = f"{callback}{separator}{urlencode({'code': code})}"
+                    self.send_header("Location", back)
                     self.end_headers()
                 elif parts.path == KEY_PATH:
                     self._json(405, {"error": "Method Not Allowed"})
@@ -108,8 +109,10 @@ class KeyService:
                 verifier = str(body.get("code_verifier", ""))
                 digest = hashlib.sha256(verifier.encode()).digest()
                 expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-                if challenge is None or body.get("code_challenge_method") != "S256" or (
-                    expected != challenge
+                if (
+                    challenge is None
+                    or body.get("code_challenge_method") != "S256"
+                    or (expected != challenge)
                 ):
                     return self._json(403, {"error": "Invalid code or verifier"})
                 if answer == "no key":
