@@ -8,7 +8,9 @@ without one). `requests` records what reached it, for the tests to look at."""
 
 import base64
 import hashlib
+import html
 import json
+import re
 import secrets
 import threading
 import time
@@ -16,6 +18,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 KEY_PATH = "/api/v1/auth/keys"
+
+
+def forwards_to(response):
+    """Where the "Create a key for me" answer sends the browser (its meta refresh), checked
+    to be the same URL as its visible link."""
+    page = response.content.decode()
+    refresh = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', page).group(1)
+    link = re.search(r'<a role="button" href="([^"]+)">Continue to', page).group(1)
+    assert refresh == link
+    return html.unescape(refresh)
 
 
 class KeyService:

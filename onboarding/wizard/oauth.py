@@ -2,8 +2,9 @@
 visitor a key through OAuth PKCE (OpenRouter's, https://openrouter.ai/docs/oauth).
 
 1. The visitor presses the button (a POST, with CSRF). We make a random verifier and a
-   state, keep them in a short-lived signed cookie, and redirect to
-   ``{auth_url}?callback_url=…&code_challenge=…&code_challenge_method=S256``.
+   state, keep them in a short-lived signed cookie, and send the visitor on to
+   ``{auth_url}?callback_url=…&code_challenge=…&code_challenge_method=S256`` (a page that
+   forwards at once: see to_provider.html for why not a 303).
 2. The provider sends the visitor back to the callback URL, which names the state in its
    path, with ``?code=``.
 3. The state must match the cookie's (no one can hand the visitor a code of their own);
@@ -30,7 +31,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpResponseRedirect, QueryDict
+from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -120,8 +121,14 @@ def start(request):
     callback = request.build_absolute_uri(
         reverse("onboarding:create-key-callback", args=[flow_state])
     )
-    response = HttpResponseRedirect(
-        _auth_redirect(flow, callback, code_challenge(verifier)), status=303
+    response = render(
+        request,
+        "onboarding/wizard/to_provider.html",
+        {
+            "provider": provider,
+            "auth_url": _auth_redirect(flow, callback, code_challenge(verifier)),
+            "minutes": FLOW_MAX_AGE // 60,
+        },
     )
     add_never_cache_headers(response)
     cookie = {"v": verifier, "s": flow_state, "p": provider.provider_id, "q": state.params()}
@@ -224,11 +231,12 @@ def _query(params):
 
 
 def _finish(response):
-    """Every answer of the callback: the flow's cookie deleted, nothing cached, and the
-    page's address (which holds the code) not sent on as a Referer."""
+    """Every answer of the callback: the flow's cookie deleted, nothing cached. (The page's
+    address holds the code; the site's Referrer-Policy, same-origin, sends it to no other
+    site, and "no-referrer" here would make the page's own forms fail their CSRF check:
+    Chromium then sends "Origin: null".)"""
     response.delete_cookie(COOKIE, path=_cookie_path(), samesite="Lax")
     add_never_cache_headers(response)
-    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

@@ -22,6 +22,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from registry.secrets import PASTED_KEY_MESSAGE, mask_key
+from tests.key_service import forwards_to
 
 # Matches OpenRouter's key format, so the wizard's check says it looks right.
 CANARY = "sk-or-v1-" + "ca11ab1e" * 8
@@ -190,7 +191,7 @@ def test_a_one_click_key_is_found_nowhere(
     start = "/setup/create-key/?p=openrouter&free=0"
 
     def walk():
-        callback = key_service.sign_in(visitor.post(start)["Location"])
+        callback = key_service.sign_in(forwards_to(visitor.post(start)))
         return visitor.get(callback)
 
     shown = walk()
