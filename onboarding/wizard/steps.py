@@ -243,8 +243,18 @@ def compare_step(request, state, notice=""):
             "notice": notice or pick_notice,
             "hidden_state": state.hidden(without=("p",)),
         },
-        url=state.url(3),
+        url=compare_url(state, compared if request.GET.getlist("c") else ()),
     )
+
+
+def compare_url(state, compared):
+    """Step 3's address, with the providers picked for the table (`c`), if any."""
+    url = state.url(3)
+    if not compared:
+        return url
+    picks = QueryDict(mutable=True)
+    picks.setlist("c", [provider.provider_id for provider in compared])
+    return f"{url}{'&' if '?' in url else '?'}{picks.urlencode()}"
 
 
 # --- steps 4 to 7: the chosen provider ---------------------------------------------------

@@ -66,3 +66,30 @@ def test_filters_work_without_javascript_on_a_phone(browser, live_server, defaul
         expect(page.locator("#card-anthropic")).to_have_count(0)
     finally:
         context.close()
+
+
+SCREENS = {
+    "browse": "/",
+    "compare": "/compare/?p=openrouter&p=deepseek&p=groq",
+    "provider": "/providers/openrouter/",
+    "wizard-1": "/setup/1/",
+    "wizard-2": "/setup/2/",
+    "wizard-3": "/setup/3/?free=0",
+    "wizard-5": "/setup/5/?p=openrouter",
+    "wizard-6": "/setup/6/?p=openrouter",
+    "wizard-7": "/setup/7/?p=openrouter",
+}
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_screens_for_review(page, default_providers, screens, width):
+    """First screens of the pages issue 12 changed, at a phone's and a desktop's width, for
+    a person to judge (artifacts/screenshots/ux-<page>-<width>-first-screen.png)."""
+    page.set_viewport_size(PHONE if width == 390 else DESKTOP)
+    for name, url in SCREENS.items():
+        page.goto(url)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{name} overflows by {overflow}px at {width}px"
+        screens(page, f"{name}-{width}-first-screen")
