@@ -36,7 +36,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.debug import sensitive_variables
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_GET, require_POST
 
 from registry.models import Provider
 
@@ -149,7 +149,8 @@ def start(request):
 # --- 2 and 3. back from the provider ---------------------------------------------------------
 
 
-@require_safe
+# GET only: a HEAD (a link checker, a prefetch) must not spend the visitor's one-time code.
+@require_GET
 @sensitive_variables("flow", "code", "api_key")
 def callback(request, state):
     """The provider sends the visitor back here with `?code=`: exchange it for the key and

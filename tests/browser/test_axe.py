@@ -36,7 +36,7 @@ def test_no_axe_violation(page, default_providers, width):
         if width == 390 and url.startswith("/?"):
             page.locator(".filters-summary").click()  # the filters, open
         found[url] = violations(page)
-    assert found == dict.fromkeys(PAGES, [])
+    assert found == {url: [] for url in PAGES}
 
 
 def test_no_axe_violation_after_htmx_swaps(page, default_providers):

@@ -233,3 +233,9 @@ def test_a_second_provider_is_configuration(client, default_providers, key_servi
     html = client.get(callback).content.decode()
     assert "Groq created a key for you." in html
     assert '<code class="masked-key">gsk_Z9…</code>' in html
+
+
+def test_a_head_request_does_not_spend_the_code(client, default_providers, key_service):
+    callback = sign_in(client, key_service)
+    assert client.head(callback).status_code == 405
+    assert client.get(callback).status_code == 200
