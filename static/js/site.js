@@ -32,9 +32,14 @@ document.documentElement.classList.add("js");
   "use strict";
   var wide = window.matchMedia("(min-width: 992px)");
   function openOnWideScreens() {
-    if (!wide.matches) return;
     document.querySelectorAll(".filters-disclosure").forEach(function (details) {
-      details.open = true;
+      var summary = details.querySelector("summary");
+      if (wide.matches) {
+        details.open = true;
+        summary.tabIndex = -1; // only a title there: no Tab stop that toggles nothing
+      } else {
+        summary.removeAttribute("tabindex");
+      }
     });
   }
   if (document.readyState === "loading") {

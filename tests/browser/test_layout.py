@@ -48,6 +48,8 @@ def test_desktop_shows_the_filters_as_a_sidebar(page, default_providers, screens
     expect(page.get_by_label("Name")).to_be_visible()  # open without a click
     expect(page.locator(".filters-summary")).to_have_text("Filters (1 active)")
     expect(page.locator(".provider-card").first).to_be_in_viewport()
+    expect(page.locator(".filters-disclosure")).to_have_attribute("open", "")
+    expect(page.locator(".filters-summary")).to_have_attribute("tabindex", "-1")
     screens(page, "browse-1280-first-screen")
 
 
