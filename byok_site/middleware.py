@@ -19,6 +19,7 @@ APPEND_SLASH redirect, CSRF and the views.
 """
 
 import codecs
+import re
 
 from django.conf import settings
 from django.http import HttpResponsePermanentRedirect, JsonResponse
@@ -34,6 +35,13 @@ FORM_URLENCODED = "application/x-www-form-urlencoded"
 # result (done). Their signatures are random-looking by design; the views use a value
 # only once its signature verifies, so an unsigned one is never echoed.
 SIGNED_PARAMETERS = frozenset({"t", "done"})
+
+# The one-click key's callback (onboarding/wizard/oauth.py) receives the provider's one-time
+# authorization code as `code`, random-looking by design. Exempt there only: the view sends
+# it nowhere but the provider's configured keys endpoint, in a POST body, never shows or
+# logs it, and the code is worth nothing without the verifier, which never leaves this
+# server and the visitor's signed cookie.
+ONE_CLICK_CALLBACK = re.compile(r"/setup/create-key/[0-9a-f]+/\Z")
 
 REFUSALS = {
     "charset": (
@@ -91,10 +99,13 @@ def unusable_input(request):
     has_query = bool(request.META.get("QUERY_STRING"))
     if "\x00" in request.path_info or (has_query and _has_nul(request.GET)):
         return "nul"
+    exempt = SIGNED_PARAMETERS
+    if ONE_CLICK_CALLBACK.search(request.path_info):
+        exempt = SIGNED_PARAMETERS | {"code"}
     if looks_like_secret(request.path_info) or (
         has_query
         and any(
-            looks_like_secret(name) or (name not in SIGNED_PARAMETERS and _any_secret(values))
+            looks_like_secret(name) or (name not in exempt and _any_secret(values))
             for name, values in request.GET.lists()
         )
     ):

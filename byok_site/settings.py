@@ -234,6 +234,19 @@ API_CACHE_SECONDS = int(os.environ.get("API_CACHE_SECONDS", "60"))
 # the setup wizard. None by default: the key is checked and discarded.
 BYOK_API_KEY_RECEIVER = os.environ.get("BYOK_API_KEY_RECEIVER") or None
 
+# One-click keys in the setup wizard (onboarding/wizard/oauth.py): providers whose sign-in
+# hands the visitor a key through OAuth PKCE, by provider id. auth_url is where the visitor
+# signs in; keys_url is where the code and verifier are POSTed for the key; optional:
+# key_field (the answer's JSON field, "key") and timeout (seconds). Another provider with
+# the same kind of flow is one more entry. README "One-click keys".
+BYOK_ONE_CLICK_KEYS = {
+    "openrouter": {
+        "auth_url": os.environ.get("OPENROUTER_AUTH_URL", "https://openrouter.ai/auth"),
+        "keys_url": os.environ.get("OPENROUTER_KEYS_URL", "https://openrouter.ai/api/v1/auth/keys"),
+    },
+}
+BYOK_ONE_CLICK_TIMEOUT = float(os.environ.get("BYOK_ONE_CLICK_TIMEOUT", "10"))
+
 # Models and prices (catalog): the catalogue the daily sync reads (an https URL of
 # models.dev's api.json format; unset, nothing is synced), a size limit for what it reads,
 # and a CA bundle to trust besides the system's (for a private mirror).

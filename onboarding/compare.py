@@ -1,8 +1,9 @@
 """The comparison table's rows, shared by /compare/ and the wizard's step 3.
 
 Each row is a figure with one cell per provider; "best" is the highest value, or the
-lowest for difficulty, setup time and cautions. A row where every provider ties, or where
-fewer than two providers have a value, singles nothing out.
+lowest for difficulty, setup time and cautions (the free tier is shown, never ranked). A
+row where every provider ties, or where fewer than two providers have a value, singles
+nothing out.
 """
 
 from registry.scoring import Status
@@ -107,11 +108,9 @@ def comparison_rows(providers):
             [approval_text(p) for p in providers],
             [0 if p.requires_approval else 1 for p in providers],
         ),
-        _row(
-            "Free tier",
-            [free_tier_text(p) for p in providers],
-            [1 if p.has_free_tier else 0 for p in providers],
-        ),
+        # Not ranked: a free tier is a fact whose worth is in its note ("very limited"), so
+        # marking one "best" would praise a tier that may be of little use.
+        _row("Free tier", [free_tier_text(p) for p in providers]),
         _row(
             "Cautions",
             ["; ".join(texts) or "none" for texts in cautions],

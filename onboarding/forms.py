@@ -212,7 +212,13 @@ class TipForm(RefusesPastedKeys):
 
 class IssueReportForm(RefusesPastedKeys):
     free_text_fields = ("details",)
-    category = forms.ChoiceField(label="What went wrong?", choices=IssueCategory.choices)
+    # No category is preselected: a report must say what it is about, not default to the
+    # first kind.
+    category = forms.ChoiceField(
+        label="What went wrong?",
+        choices=[("", "Choose one…"), *IssueCategory.choices],
+        error_messages={"required": "Choose what went wrong."},
+    )
     broken_link = forms.ChoiceField(
         label="Which link is broken?",
         required=False,

@@ -12,12 +12,13 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import push_url
@@ -57,6 +58,18 @@ REVIEWS_SHOWN = 20
 ISSUE_REPORTS_SHOWN = 10
 APPROVED_SUGGESTIONS_SHOWN = 20
 
+# --- the icon -------------------------------------------------------------------------------
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's): the site's
+    icon rather than a 404. Not permanent: the static file's hashed name changes with it."""
+    response = HttpResponseRedirect(static("favicon.svg"))
+    patch_cache_control(response, public=True, max_age=24 * 60 * 60)
+    return response
+
+
 # --- browse -------------------------------------------------------------------------------
 
 
@@ -74,6 +87,7 @@ def browse(request):
         "filters": form.active_filters(),
         "relax": form.relax_hints() if not page.paginator.count else [],
         "clear_url": reverse("onboarding:browse"),
+        "fragment": is_fragment(request),
     }
     response = render_page(request, "onboarding/browse.html", "results", context)
     if request.htmx:
@@ -94,7 +108,7 @@ def stats(request):
         response = get_conditional_response(request, etag=etag) or TemplateResponse(
             request,
             "onboarding/_stats_widget.html",
-            {"stats": Provider.objects.published().statistics(), "poll": True},
+            {"stats": Provider.objects.published().statistics(), "poll": True, "fragment": True},
         )
         response.headers["ETag"] = etag
     else:
@@ -215,6 +229,30 @@ def _provider_context(provider, *, bound=None, notes=None, limits=None, **extra)
     }
 
 
+# A thank-you note after a plain (no-JS) POST travels as a message with this tag and the
+# form's name, and is shown inside that form's section, where the redirect's #fragment
+# lands, rather than in the banner at the top of the page (base.html leaves it out).
+IN_PLACE = "in-place"
+
+
+def in_place_notes(request):
+    """The thank-you notes waiting for the provider page's forms, by form name."""
+    notes = {}
+    for message in messages.get_messages(request):
+        tags = message.extra_tags.split()
+        if IN_PLACE in tags:
+            notes.update(
+                {form.name: message.message for form in COMMUNITY_FORMS if form.name in tags}
+            )
+    return notes
+
+
+def error_summary(form):
+    """What the live region says when a form comes back with errors."""
+    problems = [error for errors in form.errors.values() for error in errors]
+    return "Not sent: " + " ".join(problems)
+
+
 @require_safe
 @cached_page(CSRF_TOKEN)
 def provider_detail(request, provider_id):
@@ -241,6 +279,7 @@ def provider_detail(request, provider_id):
         held=held_submissions(provider),
         free_tier=free_tier_answers(provider) if provider.has_free_tier else {},
         csrf_token=CSRF_TOKEN.placeholder,
+        notes=in_place_notes(request),
     )
     return render_page(request, "onboarding/provider_detail.html", "content", context)
 
@@ -277,17 +316,17 @@ def _community_post(request, provider_id, community_form):
         except InvalidSubmissionError as error:
             add_service_error(form, error)
         except SubmissionLimitError as error:
-            return respond(status=429, limits={name: error.message})
+            return respond(status=429, limits={name: error.message}, announce=error.message)
         except UnknownProviderError:
             raise Http404("No such provider.") from None
         else:
             note = community_form.thanks(form.cleaned_data, status)
             if not is_fragment(request):
-                messages.success(request, note)
+                messages.success(request, note, extra_tags=f"{IN_PLACE} {name}")
                 url = reverse("onboarding:provider-detail", args=[provider_id])
                 return redirect(f"{url}#{community_form.partial}")
-            return respond(notes={name: note}, updated=True, held_for=provider_id)
-    return respond(bound=(name, form))
+            return respond(notes={name: note}, updated=True, held_for=provider_id, announce=note)
+    return respond(bound=(name, form), announce=error_summary(form))
 
 
 @require_POST
@@ -399,12 +438,14 @@ def suggest_provider(request):
         except InvalidSubmissionError as error:
             add_service_error(form, error)
         except SubmissionLimitError as error:
-            context["limit"] = error.message
+            context.update(limit=error.message, announce=error.message)
             status = 429
         else:
             note = f"Thank you! Your suggestion of {data['name']} awaits review by a maintainer."
             if not is_fragment(request):
                 messages.success(request, note)
                 return redirect("onboarding:suggest")
-            context.update(form=SuggestionForm(), note=note)
+            context.update(form=SuggestionForm(), note=note, announce=note)
+    if form.errors:
+        context["announce"] = error_summary(form)
     return render_page(request, "onboarding/suggest.html", "suggest-form", context, status=status)

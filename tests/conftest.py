@@ -144,3 +144,15 @@ def test_database_env():
         return env
 
     return environment
+
+
+@pytest.fixture
+def key_service(settings):
+    """A stand-in OAuth PKCE key service on loopback (tests/key_service.py), configured as
+    OpenRouter's one-click key flow. Its key is `key_service.key`."""
+    from tests.key_service import KeyService
+
+    service = KeyService(key="sk-or-v1-" + "0ne0c1ic" * 8).start()
+    settings.BYOK_ONE_CLICK_KEYS = {"openrouter": service.settings}
+    yield service
+    service.stop()

@@ -189,7 +189,7 @@ class ApiKeyForm(forms.Form):
                 "autocomplete": "off",
                 "autocapitalize": "off",
                 "spellcheck": "false",
-                "aria-describedby": "api-key-help",
+                "aria-describedby": "api-key-format api-key-help",
             },
         ),
         error_messages={
@@ -201,7 +201,8 @@ class ApiKeyForm(forms.Form):
 
 
 YES_NO = [("yes", "Yes, it works"), ("no", "No, I got stuck")]
-STAR_CHOICES = [(n, "★" * n + "☆" * (5 - n)) for n in range(1, 6)]
+# 5 to 1, as the provider page lists them.
+STAR_CHOICES = [(n, "★" * n + "☆" * (5 - n)) for n in range(5, 0, -1)]
 FELT_DIFFICULTY_CHOICES = list(Difficulty.choices)
 
 

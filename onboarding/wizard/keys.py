@@ -56,8 +56,42 @@ def check_key(provider, api_key):
     )
 
 
+def expected_format(provider):
+    """What the provider's keys look like, said before any key is checked."""
+    name = provider.provider_name
+    check = check_key_format(provider.key_pattern, "")
+    if check.verdict == "unknown":
+        return f"We have no key format on file for {name}: make sure you copy the whole key."
+    if check.expected_prefix:
+        return f"{name} keys start with {check.expected_prefix}."
+    return f"We know the format of {name} keys and check it here."
+
+
 class KeyReceiverError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class KeyOutcome:
+    """What step 6 says about a key: its verdict, and whether the host took it."""
+
+    verdict: KeyVerdict
+    handed_over: bool
+    receiver_failed: bool
+    created: bool = False  # made by the provider for the visitor (onboarding.wizard.oauth)
+
+
+@sensitive_variables("api_key")
+def take_key(request, provider, api_key, *, created=False):
+    """Step 6's handling of a key, typed or created: check its format, hand it to the host
+    if one is configured, and keep nothing of it but the masked verdict."""
+    verdict = check_key(provider, api_key)
+    handed_over = receiver_failed = False
+    try:
+        handed_over = pass_key_to_host(request, provider, api_key)
+    except KeyReceiverError:
+        receiver_failed = True
+    return KeyOutcome(verdict, handed_over, receiver_failed, created)
 
 
 def receiver_configured():

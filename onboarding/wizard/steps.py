@@ -9,7 +9,9 @@ import time
 from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_safe
@@ -27,16 +29,18 @@ from registry.services import (
 from registry.voters import voter_for
 
 from ..compare import comparison_rows
-from ..htmx import is_fragment
+from ..htmx import HTMX_HEADERS, is_fragment
 from ..page_cache import cached_page
+from . import oauth
 from .forms import ApiKeyForm, ProviderFilterForm, RateExperienceForm
-from .keys import KeyReceiverError, check_key, pass_key_to_host, receiver_configured
+from .keys import expected_format, receiver_configured, take_key
 from .render import LAST_STEP, go_to_step, render_step
 from .state import START_TOKEN, WizardState, minutes_since, read_start, sign_start
 
 COMPARE_MAX = 4
-# Every query parameter the wizard reads: the filters, then WizardState's own.
-WIZARD_PARAMS = (*ProviderFilterForm.FIELDS, "p", "t", "m", "done")
+# Every query parameter the wizard reads: the filters, then WizardState's own, then step
+# 3's choice of providers to compare (`c`).
+WIZARD_PARAMS = (*ProviderFilterForm.FIELDS, "p", "t", "m", "done", "c")
 DONE_SALT = "onboarding.wizard.done"
 DONE_MAX_AGE = 24 * 60 * 60
 
@@ -151,6 +155,28 @@ def cached_filter_step(request, state):
     return render_filter_step(request, state, "", url=url)
 
 
+def count_matches(filters):
+    if not filters.is_valid():
+        return None
+    return Provider.objects.published().matching(**filters.filters()).count()
+
+
+@require_safe
+def match_count(request):
+    """Step 1's "N providers match these filters", recounted as the filters change (htmx).
+    Without htmx this address is step 1 with the same filters."""
+    state = WizardState.from_query(request.GET)
+    if not is_fragment(request):
+        return HttpResponseRedirect(raw_step_url(request, 1))
+    response = TemplateResponse(
+        request,
+        "onboarding/wizard/step_1.html#match-count",
+        {"match_count": count_matches(state.filters)},
+    )
+    patch_vary_headers(response, HTMX_HEADERS)
+    return response
+
+
 def render_filter_step(request, state, notice, *, url):
     filters = state.filters
     return render_step(
@@ -159,11 +185,7 @@ def render_filter_step(request, state, notice, *, url):
         1,
         {
             "filter_form": filters,
-            "match_count": (
-                Provider.objects.published().matching(**filters.filters()).count()
-                if filters.is_valid()
-                else None
-            ),
+            "match_count": count_matches(filters),
             "notice": notice,
             "hidden_state": state.hidden(without=ProviderFilterForm.FIELDS),
         },
@@ -204,9 +226,24 @@ def totals(providers):
     }
 
 
+def compared_providers(request, providers):
+    """Step 3's table: the providers the visitor picked (`c`, 2 to 4 of the matches), else
+    the best COMPARE_MAX by the ranking. Returns (providers, notice)."""
+    by_id = {provider.provider_id: provider for provider in providers}
+    picked = [i for i in dict.fromkeys(request.GET.getlist("c")) if i in by_id]
+    if not picked:
+        return providers[:COMPARE_MAX], ""
+    if len(picked) < 2:
+        return providers[:COMPARE_MAX], "Pick at least 2 providers to compare side by side."
+    notice = ""
+    if len(picked) > COMPARE_MAX:
+        notice = f"You can compare {COMPARE_MAX} at once: these are the first {COMPARE_MAX}."
+    return [by_id[i] for i in picked[:COMPARE_MAX]], notice
+
+
 def compare_step(request, state, notice=""):
     providers = matching_providers(state.filters)
-    compared = providers[:COMPARE_MAX]
+    compared, pick_notice = compared_providers(request, providers)
     chosen = state.provider_id
     if chosen and chosen not in {p.provider_id for p in providers}:
         chosen = ""
@@ -217,14 +254,26 @@ def compare_step(request, state, notice=""):
         {
             "providers": providers,
             "compared": compared,
+            "compared_ids": {provider.provider_id for provider in compared},
+            "picked": bool(request.GET.getlist("c")),
             "rows": comparison_rows(compared),
             "chosen": chosen or (providers[0].provider_id if len(providers) == 1 else ""),
             "relax": state.filters.relax_advice() if not providers else [],
-            "notice": notice,
+            "notice": notice or pick_notice,
             "hidden_state": state.hidden(without=("p",)),
         },
-        url=state.url(3),
+        url=compare_url(state, compared if request.GET.getlist("c") else ()),
     )
+
+
+def compare_url(state, compared):
+    """Step 3's address, with the providers picked for the table (`c`), if any."""
+    url = state.url(3)
+    if not compared:
+        return url
+    picks = QueryDict(mutable=True)
+    picks.setlist("c", [provider.provider_id for provider in compared])
+    return f"{url}{'&' if '?' in url else '?'}{picks.urlencode()}"
 
 
 # --- steps 4 to 7: the chosen provider ---------------------------------------------------
@@ -277,6 +326,8 @@ def signup_step(request, state, provider, notice=""):
         5,
         {
             "provider": provider,
+            "one_click_url": one_click_url(state),
+            "receiver_configured": receiver_configured(),
             "step_title": f"Sign up with {provider.provider_name} and create a key",
             "notice": notice,
         },
@@ -287,25 +338,44 @@ def signup_step(request, state, provider, notice=""):
 @with_provider
 @sensitive_variables("api_key", "form")
 def key_step(request, state, provider, notice=""):
-    verdict = None
-    handed_over = False
-    receiver_failed = False
+    outcome = None
     form = ApiKeyForm()
-    # The clock stops here, at step 6 (a fresh reading, not an `m` left from an earlier walk).
-    measured_at_step_6 = (
-        minutes_since(state.started) if state.started is not None else state.minutes
-    )
     if request.method == "POST":
         form = ApiKeyForm(request.POST)
         if form.is_valid():
             api_key = form.cleaned_data["api_key"]
-            verdict = check_key(provider, api_key)
-            try:
-                handed_over = pass_key_to_host(request, provider, api_key)
-            except KeyReceiverError:
-                receiver_failed = True
+            outcome = take_key(request, provider, api_key)
             del api_key
             form = ApiKeyForm()  # a fresh, empty form: nothing of the key is re-rendered
+    return render_key_step(
+        request,
+        state,
+        provider,
+        outcome=outcome,
+        form=form,
+        notice=notice,
+        url=state.url(6) if request.method == "GET" else None,
+    )
+
+
+def render_key_step(
+    request,
+    state,
+    provider,
+    *,
+    outcome=None,
+    form=None,
+    notice="",
+    problem="",
+    status=200,
+    url=None,
+):
+    """Step 6, after a key was typed (or created by the provider: onboarding.wizard.oauth)
+    and checked (`outcome`), or with a `problem` of the one-click flow to explain."""
+    # The clock stops here, at step 6 (a fresh reading, not an `m` left from an earlier walk).
+    measured_at_step_6 = (
+        minutes_since(state.started) if state.started is not None else state.minutes
+    )
     next_state = WizardState(
         filters=state.filters,
         provider_id=state.provider_id,
@@ -320,18 +390,33 @@ def key_step(request, state, provider, notice=""):
         6,
         {
             "provider": provider,
-            "key_form": form,
-            "verdict": verdict,
-            "handed_over": handed_over,
-            "receiver_failed": receiver_failed,
+            "key_form": form or ApiKeyForm(),
+            "verdict": outcome.verdict if outcome else None,
+            "created": bool(outcome and outcome.created),
+            "handed_over": bool(outcome and outcome.handed_over),
+            "receiver_failed": bool(outcome and outcome.receiver_failed),
             "receiver_configured": receiver_configured(),
+            "key_format": expected_format(provider),
+            "problem": problem,
+            "one_click_url": one_click_url(state) if problem else "",
             "env_var": env_var,
             "next_url": next_state.url(7),
             "post_url": state.url(6),
+            "canonical_url": state.url(6),
             "notice": notice,
         },
-        url=state.url(6) if request.method == "GET" else None,
+        status=status,
+        url=url,
     )
+
+
+def one_click_url(state):
+    """Where "Create a key for me" posts, for a provider with a one-click flow; else ""."""
+    if not oauth.flow_for(state.provider_id):
+        return ""
+    query = QueryDict(mutable=True)
+    query.update(state.params())
+    return f"{reverse('onboarding:create-key')}?{query.urlencode()}"
 
 
 @with_provider

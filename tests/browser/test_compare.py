@@ -9,7 +9,8 @@ def test_compare_toggle_from_browse(page, default_providers, screenshot):
     page.goto("/")
     page.get_by_label("Compare OpenRouter").check()
     page.get_by_label("Compare DeepSeek").check()
-    page.get_by_role("button", name="Compare selected").click()
+    # Each ticked card shows the button, right after its box.
+    page.locator("#card-deepseek").get_by_role("button", name="Compare selected").click()
     expect(page).to_have_url(re.compile(r"/compare/\?p=openrouter&p=deepseek$"))
     table = page.locator("table.compare-table")
     expect(table).to_be_visible()

@@ -63,7 +63,7 @@ def test_the_wizards_key_field_still_posts_its_key(page, default_providers):
     sent = record_requests(page)
     page.locator("#id_api_key").fill(CANARY)
     page.get_by_role("button", name="Check the format").click()
-    expect(page.get_by_text("It matches the format")).to_be_visible()
+    expect(page.locator(".wizard-verdict").get_by_text("It matches the format")).to_be_visible()
     # In the POST body only, never in a URL.
     assert any(SECRET_PART in entry.split(" ", 1)[1] for entry in sent)
     assert not [entry for entry in sent if SECRET_PART in entry.split(" ", 1)[0]]

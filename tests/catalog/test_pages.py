@@ -308,7 +308,10 @@ def test_the_snapshot_loads_without_a_registry(db):
 
 # --- fuzzed query strings: a clear page, never a 500 -------------------------------------
 
-query_values = st.text(max_size=40) | st.sampled_from(["on", "1", "-1", "1e309", "NaN", "0"])
+# No NUL: the middleware refuses it with a 400 before any view (tests/trust/test_fuzz_forms.py).
+query_values = st.text(st.characters(exclude_characters="\x00"), max_size=40) | st.sampled_from(
+    ["on", "1", "-1", "1e309", "NaN", "0"]
+)
 query = st.dictionaries(
     st.sampled_from(
         ["q", "free", "tools", "vision", "reasoning", "min_context", "max_input", "max_output",

@@ -118,4 +118,7 @@ def test_fewer_than_two_asks_for_more(client, providers, ids):
 def test_browse_feeds_compare_as_a_get_form(client, providers):
     html = client.get("/").content.decode()
     assert '<form id="compare-form" class="compare-bar" method="get" action="/compare/">' in html
-    assert html.count('form="compare-form"') == providers.count()
+    # Each card's box, and its own Compare button (shown once the box is ticked).
+    assert html.count('type="checkbox" name="p"') == providers.count()
+    assert html.count('type="submit" form="compare-form"') == providers.count()
+    assert html.count('form="compare-form"') == 2 * providers.count()

@@ -22,6 +22,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from registry.secrets import PASTED_KEY_MESSAGE, mask_key
+from tests.key_service import forwards_to
 
 # Matches OpenRouter's key format, so the wizard's check says it looks right.
 CANARY = "sk-or-v1-" + "ca11ab1e" * 8
@@ -177,6 +178,43 @@ def test_canary_key_is_found_nowhere(default_providers, debug_log_output, databa
     assert found == dict.fromkeys(found, False), PLACES_SEARCHED
     # The error path for the key in a URL was logged, redacted.
     assert "[redacted]" in debug_log_output.getvalue()
+
+
+def test_a_one_click_key_is_found_nowhere(
+    default_providers, key_service, debug_log_output, database_text, settings
+):
+    """The key a provider creates in the one-click flow (OAuth PKCE, against the stand-in
+    service on loopback) is treated as a typed key: shown masked, and kept nowhere, whether
+    no one receives it or a host receiver does, and on the failure paths too."""
+    key_service.key = CANARY
+    visitor = Recorder(REMOTE_ADDR="203.0.113.52", HTTP_USER_AGENT="CanaryBrowser/1.0")
+    start = "/setup/create-key/?p=openrouter&free=0"
+
+    def walk():
+        callback = key_service.sign_in(forwards_to(visitor.post(start)))
+        return visitor.get(callback)
+
+    shown = walk()
+    assert shown.status_code == 200
+    assert escape(mask_key(CANARY)) in shown.content.decode()
+    visitor.get("/setup/6/?p=openrouter", headers={"HX-Request": "true"})
+    settings.BYOK_API_KEY_RECEIVER = "tests.onboarding.test_one_click_key.receive_key"
+    assert walk().status_code == 200
+    settings.BYOK_API_KEY_RECEIVER = "tests.onboarding.test_wizard_key.broken_receiver"
+    assert walk().status_code == 200
+    settings.BYOK_API_KEY_RECEIVER = None
+    key_service.answer = "timeout"
+    assert walk().status_code == 504
+
+    found = {
+        "database": SECRET_PART in database_text(),
+        "session store": Session.objects.exists(),
+        "cache": SECRET_PART.encode() in cache_contents(),
+        "logs": SECRET_PART in debug_log_output.getvalue(),
+        "responses": SECRET_PART in visitor.everything_sent(),
+        "cookies": any(SECRET_PART in m.value for m in visitor.client.cookies.values()),
+    }
+    assert found == dict.fromkeys(found, False), PLACES_SEARCHED
 
 
 def test_key_shaped_text_is_refused_everywhere(default_providers):
