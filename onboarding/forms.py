@@ -4,10 +4,13 @@ The community forms only shape and check input for the page; registry.services i
 authority and its InvalidSubmissionError lands on the field it names (see add_service_error).
 """
 
+import functools
+
 from django import forms
 from django.http import QueryDict
 from django.urls import reverse
 
+from catalog.models import Model
 from registry.models import (
     Audience,
     Difficulty,
@@ -16,6 +19,7 @@ from registry.models import (
     Provider,
     ProviderLink,
 )
+from registry.recommend import Needs
 from registry.secrets import PASTED_KEY_MESSAGE, looks_like_secret
 from registry.services import COMMENT_MAX, REPORT_MAX, SUGGESTION_REASON_MAX, TIP_MAX
 
@@ -64,13 +68,75 @@ class FreeTierField(forms.ChoiceField):
         )
 
 
+def model_families():
+    """The families of the models the registry's providers serve, for the needs fields
+    (called only when the field is rendered or validated)."""
+    families = (
+        Model.objects.filter(offerings__catalog_provider__provider__is_published=True)
+        .exclude(family="")
+        .order_by("family")
+        .values_list("family", flat=True)
+        .distinct()
+    )
+    return [("", "Any model"), *((family, family) for family in families)]
+
+
+class NeedsFields(forms.Form):
+    """What the visitor needs (optional), on browse and wizard step 1: they rank the
+    providers by fit, they filter none out (registry.services.recommend)."""
+
+    family = forms.ChoiceField(label="Model family", required=False, choices=model_families)
+    tools = forms.BooleanField(label="Tool calling", required=False)
+    vision = forms.BooleanField(label="Vision (image input)", required=False)
+    budget = forms.DecimalField(
+        label="Budget per month (US$)",
+        required=False,
+        min_value=0,
+        max_value=100_000,
+        decimal_places=2,
+        help_text="At 1M input and 200k output tokens a month.",
+        error_messages={"invalid": "Enter an amount in dollars, like 5 or 12.50."},
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read when first rendered or validated, then kept for this form: not one query
+        # per look at the choices.
+        self.fields["family"].choices = functools.cache(model_families)
+
+    def needs(self, *, free_only):
+        """What the visitor needs, as a registry.recommend.Needs (falsy: nothing asked)."""
+        data = self.cleaned_data
+        return Needs(
+            model=data.get("family") or "",
+            tool_calling=bool(data.get("tools")),
+            vision=bool(data.get("vision")),
+            max_monthly_cost=data.get("budget"),
+            free_only=free_only,
+        )
+
+    def needs_query(self):
+        """The needs asked, as query parameters."""
+        data = self.cleaned_data
+        params = {}
+        if data.get("family"):
+            params["family"] = data["family"]
+        for flag in ("tools", "vision"):
+            if data.get(flag):
+                params[flag] = "on"
+        if data.get("budget") is not None:
+            params["budget"] = str(data["budget"])
+        return params
+
+
 def audience_choices():
     # Called only when the field is rendered or an audience is chosen, so a cached browse
     # page costs no query for it.
     return [("", "Anyone"), *Audience.objects.values_list("slug", "name")]
 
 
-class BrowseFilterForm(RefusesPastedKeys):
+class BrowseFilterForm(NeedsFields, RefusesPastedKeys):
     """The browse filters. A GET form: its state lives in the URL."""
 
     free_text_fields = ("q",)
@@ -96,6 +162,8 @@ class BrowseFilterForm(RefusesPastedKeys):
     )
     audience = forms.ChoiceField(label="Recommended for", required=False, choices=audience_choices)
     sort = forms.ChoiceField(label="Sort by", required=False, choices=SORTS)
+    # The needs fields come after these.
+    field_order = ("q", "free", "instant", "difficulty", "min_score", "audience", "sort")
 
     # What the empty-result hint calls each filter.
     FILTER_NAMES = {

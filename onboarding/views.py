@@ -35,6 +35,7 @@ from registry.models import (
     Review,
     SetupReport,
 )
+from registry.recommend import fitting_first
 from registry.services import InvalidSubmissionError, SubmissionLimitError, UnknownProviderError
 from registry.versioning import registry_version
 from registry.voters import voter_for
@@ -79,12 +80,21 @@ def browse(request):
     form = BrowseFilterForm(request.GET)
     form.is_valid()  # invalid filters are reported and ignored; the valid ones still apply
     providers = Provider.objects.published().matching(**form.filters())
-    ordered = providers.sorted_by(form.cleaned_data.get("sort") or "trust").with_card_data()
-    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
+    ordered = providers.sorted_by(form.cleaned_data.get("sort") or "trust")
+    needs = form.needs(free_only=bool(form.cleaned_data.get("free")))
+    fits = {}
+    if needs.asks_for_models:
+        ordered, fits = fitting_first(ordered, needs)
+    page = Paginator(ordered.with_card_data(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for provider in page.object_list:
+        provider.fit = fits.get(provider.pk)
     context = {
         "form": form,
         "page": page,
         "filters": form.active_filters(),
+        "needs_asked": needs.asks_for_models,
+        "fitting": sum(fit.fits for fit in fits.values()),
         "relax": form.relax_hints() if not page.paginator.count else [],
         "clear_url": reverse("onboarding:browse"),
         "fragment": is_fragment(request),

@@ -4,7 +4,7 @@ from functools import cached_property
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
@@ -191,6 +191,14 @@ class ProviderQuerySet(models.QuerySet):
         if sort == "users":
             return self.order_by(F("active_users").desc(), F("total_users").desc(), "provider_name")
         return self.most_trusted()
+
+    def these_first(self, pks):
+        """The providers in `pks` first, then the rest, each group in the order already set
+        (registry.recommend.fitting_first)."""
+        if not pks:
+            return self
+        first = Case(When(pk__in=pks, then=Value(0)), default=Value(1))
+        return self.order_by(first, *self.query.order_by)
 
     # --- what pages show -----------------------------------------------------------------
 

@@ -163,3 +163,12 @@ def recommend(needs, providers=None):
             )
         )
     return sorted(recommendations, key=lambda r: not r.fits)  # stable: trust order kept
+
+
+def fitting_first(providers, needs):
+    """`providers` (an ordered ProviderQuerySet) with those that fit `needs` first, each
+    group in its order, and each provider's Recommendation by primary key: what browse
+    and the wizard list when the visitor said what they need."""
+    fits = {fit.provider.pk: fit for fit in recommend(needs, providers)}
+    fitting = [pk for pk, fit in fits.items() if fit.fits]
+    return providers.these_first(fitting), fits

@@ -4,16 +4,12 @@ Step 1's filters arrive in the query string (GET), so a filtered wizard can be b
 The key form (step 6) and the rating form (step 7) are POST-only.
 """
 
-import functools
-
 from django import forms
 
-from catalog.models import Model
 from registry.models import MAX_SETUP_MINUTES, Audience, Difficulty, Provider
-from registry.recommend import Needs
 from registry.services import COMMENT_MAX
 
-from ..forms import FreeTierField, RefusesPastedKeys
+from ..forms import FreeTierField, NeedsFields, RefusesPastedKeys
 
 # No provider's key comes near it (the longest we know are about 170 characters), and
 # the format check never reads more.
@@ -30,20 +26,7 @@ DIFFICULTY_CHOICES = [
 ]
 
 
-def model_families():
-    """The families of the models the registry's providers serve, for step 1's needs
-    (called only when the field is rendered or validated)."""
-    families = (
-        Model.objects.filter(offerings__catalog_provider__provider__is_published=True)
-        .exclude(family="")
-        .order_by("family")
-        .values_list("family", flat=True)
-        .distinct()
-    )
-    return [("", "Any model"), *((family, family) for family in families)]
-
-
-class ProviderFilterForm(forms.Form):
+class ProviderFilterForm(NeedsFields):
     """Step 1. Always bound to the query string; a missing field means "no filter",
     except the free-tier choice, which defaults to free tier only (the seed's default)."""
 
@@ -85,32 +68,14 @@ class ProviderFilterForm(forms.Form):
         error_messages={"invalid_choice": "Choose an audience from the list."},
     )
 
-    # What the visitor needs (optional): they rank the providers by fit, they filter none
-    # out (registry.services.recommend).
-    family = forms.ChoiceField(label="Model family", required=False, choices=model_families)
-    tools = forms.BooleanField(label="Tool calling", required=False)
-    vision = forms.BooleanField(label="Vision (image input)", required=False)
-    budget = forms.DecimalField(
-        label="Budget per month (US$)",
-        required=False,
-        min_value=0,
-        max_value=100_000,
-        decimal_places=2,
-        help_text="At 1M input and 200k output tokens a month.",
-        error_messages={"invalid": "Enter an amount in dollars, like 5 or 12.50."},
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
-    )
-
     FIELDS = ("free", "difficulty", "min_trust", "audience", "family", "tools", "vision", "budget")
+    field_order = FIELDS
 
     def __init__(self, query):
         data = {name: query.get(name, "") for name in self.FIELDS}
         if not data["free"]:
             data["free"] = FREE_ONLY
         super().__init__(data)
-        # Read when first rendered or validated, then kept for this form: not one query
-        # per look at the choices.
-        self.fields["family"].choices = functools.cache(model_families)
 
     def filters(self):
         """The valid filters as ProviderQuerySet.matching() arguments."""
@@ -123,27 +88,12 @@ class ProviderFilterForm(forms.Form):
         }
 
     def needs(self):
-        """What the visitor needs, for registry.services.recommend (falsy: nothing asked)."""
-        data = self.cleaned_data
-        return Needs(
-            model=data.get("family") or "",
-            tool_calling=bool(data.get("tools")),
-            vision=bool(data.get("vision")),
-            max_monthly_cost=data.get("budget"),
-            free_only=data.get("free") != FREE_OR_PAID,
-        )
+        return super().needs(free_only=self.cleaned_data.get("free") != FREE_OR_PAID)
 
     def query(self):
         """The valid filters as query parameters, defaults left out to keep URLs short."""
         filters = self.cleaned_data
-        params = {}
-        if filters.get("family"):
-            params["family"] = filters["family"]
-        for flag in ("tools", "vision"):
-            if filters.get(flag):
-                params[flag] = "on"
-        if filters.get("budget") is not None:
-            params["budget"] = str(filters["budget"])
+        params = self.needs_query()
         if filters.get("free") == FREE_OR_PAID:
             params["free"] = FREE_OR_PAID
         if filters.get("difficulty"):

@@ -19,11 +19,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 from catalog.forms import ModelRatingForm
 from catalog.models import Offering
 from registry.models import EventStatus, ProTip, Provider
+from registry.recommend import fitting_first
 from registry.services import (
     InvalidSubmissionError,
     SubmissionLimitError,
     UnknownOfferingError,
-    recommend,
     share_setup_result,
 )
 from registry.voters import voter_for
@@ -62,21 +62,15 @@ def matching_providers(filters):
     """The matches, with what the shared provider card and compare table show prefetched,
     so steps 2 and 3 cost a fixed number of queries however many providers match. When the
     visitor said what they need, the ones that fit come first, each with its reasons
-    (`provider.fit`, registry.services.recommend)."""
-    providers = list(
-        Provider.objects.published()
-        .matching(**filters.filters())
-        .most_trusted()
-        .with_card_data()
-        .prefetch_related("recommended_for")
-    )
+    (`provider.fit`, registry.recommend.fitting_first)."""
+    providers = Provider.objects.published().matching(**filters.filters()).most_trusted()
     needs = filters.needs()
-    if providers and needs.asks_for_models:
-        chosen = Provider.objects.filter(pk__in=[p.pk for p in providers])
-        fits = {fit.provider.pk: fit for fit in recommend(needs, chosen)}
-        for provider in providers:
-            provider.fit = fits[provider.pk]
-        providers.sort(key=lambda provider: not provider.fit.fits)  # stable: trust order kept
+    fits = {}
+    if needs.asks_for_models:
+        providers, fits = fitting_first(providers, needs)
+    providers = list(providers.with_card_data().prefetch_related("recommended_for"))
+    for provider in providers:
+        provider.fit = fits.get(provider.pk)
     return providers
 
 

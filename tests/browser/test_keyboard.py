@@ -76,7 +76,7 @@ def test_home_page_tab_stops(page, default_providers):
     page.goto("/")
     wide = tabs_until(page, "!!document.activeElement.closest('.provider-card')")
     print(f"/ at 1280 px: {wide} Tab presses to the first card (21 before issue 12)")
-    assert wide <= 22
+    assert wide <= 23  # 22 after issue 12; the closed "What do you need?" block adds its summary
     page.set_viewport_size(PHONE)
     # The wizard is offered before the list, within the first few stops.
     page.goto("/")

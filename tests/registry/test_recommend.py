@@ -129,3 +129,77 @@ def test_a_bad_budget_is_a_message_not_a_500(default_providers, budget):
     response = Client().get("/setup/1/", {"budget": budget})
     assert response.status_code == 200
     assert "errorlist" in response.text
+
+
+# --- browse: the same needs, as an optional block ---------------------------------------
+
+
+def cards_of(page):
+    """(provider id, whether its card says it fits) for each card, in page order."""
+    cards = re.findall(
+        r'<article class="provider-card" id="card-([a-z0-9-]+)"(.*?)</article>', page, re.S
+    )
+    return [(provider_id, "Fits your needs" in body) for provider_id, body in cards]
+
+
+def serving(family):
+    """The published providers that serve a tool-calling model of `family`, from the rows."""
+    return set(
+        Offering.objects.rateable()
+        .filter(model__family=family, model__tool_call=True)
+        .values_list("catalog_provider__provider__provider_id", flat=True)
+    )
+
+
+def test_browse_offers_the_needs_block_closed_until_asked(default_providers):
+    page = Client().get("/").text
+    assert re.search(r'<details class="needs-disclosure">\s*<summary>What do you need', page)
+    assert 'name="family"' in page and 'name="tools"' in page and 'name="budget"' in page
+    assert "Fits your needs" not in page and "what you need" not in page
+    asked = Client().get("/", {"family": "command-r"}).text
+    assert '<details class="needs-disclosure" open>' in asked
+
+
+def test_browse_lists_who_serves_the_need_first_in_the_chosen_order(default_providers):
+    expected = serving("command-r")
+    assert 1 < len(expected) < Provider.objects.published().count()
+    response = Client().get("/", {"family": "command-r", "tools": "on", "sort": "users"})
+    assert response.status_code == 200
+    cards = cards_of(response.text)
+    assert len(cards) == Provider.objects.published().count()  # needs rank, they filter none
+    fitting = [provider_id for provider_id, fits in cards if fits]
+    assert set(fitting) == expected
+    assert [fits for _, fits in cards] == [True] * len(expected) + [False] * (
+        len(cards) - len(expected)
+    )
+    # Within each group, the chosen sort: most active users first.
+    users = dict(Provider.objects.values_list("provider_id", "active_users"))
+    assert [users[p] for p in fitting] == sorted((users[p] for p in fitting), reverse=True)
+    assert f"{len(expected)} serve what you need, listed first." in response.text
+    assert "Does not serve what you asked for." in response.text
+
+
+def test_browse_needs_work_under_htmx_and_stay_in_the_url(default_providers):
+    response = Client().get(
+        "/", {"family": "command-r", "tools": "on", "budget": ""}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert {p for p, fits in cards_of(response.text) if fits} == serving("command-r")
+    assert response["HX-Push-Url"] == "/?family=command-r&tools=on"
+
+
+def test_browse_says_so_when_nothing_serves_the_need(default_providers):
+    # Nobody serves a Claude model for nothing a month.
+    response = Client().get("/", {"family": "claude-sonnet", "budget": "0"})
+    assert response.status_code == 200
+    assert not any(fits for _, fits in cards_of(response.text))
+    assert "None of them serves what you need yet" in response.text
+
+
+@pytest.mark.parametrize("budget", ["-1", "abc", "1000000"])
+def test_browse_reports_a_bad_budget_and_still_lists(default_providers, budget):
+    response = Client().get("/", {"budget": budget})
+    assert response.status_code == 200
+    assert "Some filters were ignored" in response.text
+    assert len(cards_of(response.text)) == Provider.objects.published().count()
