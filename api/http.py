@@ -39,14 +39,16 @@ def _seconds_to_next_minute():
 
 
 class ReadLeases:
-    """This process's share of each read-limit bucket: reads are taken from the database
-    LEASE at a time (registry.limits.take_reads), then spent here one by one. The database
-    stays the only judge, so a minute's limit is never exceeded; with W workers a client may
-    be refused up to (LEASE - 1) x W reads early, held by other workers. Writing one bucket
-    row per read made every read a write, and on SQLite the workers waited on each other's
-    write lock: a 304 ran at a third of the floor."""
+    """This process's share of each read-limit bucket: reads are taken from the database a
+    lease at a time (registry.limits.take_reads), then spent here one by one. A lease is a
+    twelfth of the minute's limit (10 of a network's 120, 50 of a token's 600), at most
+    100. The database stays the only judge, so a minute's limit is never exceeded; with W
+    workers a client may be refused about W/12 of its limit early, held by other workers.
+    Writing one bucket row per read made every read a write, and on SQLite the workers
+    waited on each other's write lock: a 304 ran at a third of the floor."""
 
-    LEASE = 10
+    SHARE = 12
+    MOST = 100
 
     def __init__(self):
         self._left = {}
@@ -62,7 +64,7 @@ class ReadLeases:
         bucket = (connection.alias, connection.settings_dict["NAME"], key, per_minute)
         left = self._left.get(bucket, 0)
         if left == 0:
-            lease = min(self.LEASE, per_minute)
+            lease = max(1, min(per_minute // self.SHARE, self.MOST))
             if limits.take_reads(key, per_minute, lease):
                 left = lease
             elif limits.take_reads(key, per_minute, 1):  # the last few of the minute

@@ -184,17 +184,26 @@ def test_django_refuses_an_unknown_host_as_json(api, db):
 
 
 def test_workers_take_reads_a_lease_at_a_time_and_never_pass_the_limit(transactional_db):
-    """Outside a transaction (as in a server), each worker takes ten reads at once from the
-    database and spends them itself; two workers together still get exactly the limit."""
+    """Outside a transaction (as in a server), each worker takes a twelfth of the minute's
+    limit at once from the database and spends it itself; two workers together still get
+    exactly the limit."""
     from api.http import ReadLeases
     from registry.models import DailyQuota
+
+    def used(network):
+        row = DailyQuota.objects.get(bucket__startswith="read:", bucket__endswith=f":{network}")
+        return row.used, row.cap
 
     workers = [ReadLeases(), ReadLeases()]
     granted = [worker.take("some-network", 25) for _ in range(20) for worker in workers]
     assert granted.count(True) == 25 and granted[-1] is False
-    row = DailyQuota.objects.get(bucket__startswith="read:", bucket__endswith=":some-network")
-    assert (row.used, row.cap) == (25, 25)
-    # Written 10 + 10 at first, then the last five one by one: 7 writes for 25 reads.
+    assert used("some-network") == (25, 25)
+    # Written 2 at a time, then the last one alone: 13 writes for 25 reads.
+
+    for network, per_minute, lease in [("a", 120, 10), ("b", 600, 50), ("c", 10**9, 100)]:
+        assert ReadLeases().take(network, per_minute)
+        assert used(network) == (lease, per_minute)
+    assert ReadLeases().take("d", 5) and used("d") == (1, 5)
 
 
 def test_the_cached_docs_page_never_shows_a_visitors_message(default_providers):
