@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The suite runs on one process per core, at most 4 (pytest-xdist); TEST_PROCESSES=0 for one
+# process, say to see a test's printed figures.
+TEST_PROCESSES ?= auto
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format bench clean
@@ -27,7 +30,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --maxprocesses=4 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
