@@ -41,6 +41,7 @@ from registry.models import (  # noqa: E402
     Audience,
     CautionFlag,
     CommonIssue,
+    EventStatus,
     Moderation,
     ProTip,
     Provider,
@@ -56,6 +57,7 @@ SETUP_REPORTS = 200_000
 EVENT_DAYS = 365
 SYNTHETIC_PREFIX = "bench-"
 BATCH = 100_000
+COUNTED = EventStatus.COUNTED.value
 
 AUDIENCES = [
     "Beginners", "Developers", "Free tier users", "Fast setup", "Research use",
@@ -204,7 +206,7 @@ def make_events(rng):
             c["positive_reviews"] += sum(1 for s in stars if s >= 4)
             c["negative_reviews"] += sum(1 for s in stars if s <= 2)
             for s in stars:
-                yield (pk, s, voter(), *when())
+                yield (pk, s, "", COUNTED, voter(), *when())
 
     def reports():
         for pk, n in zip(pks, spread(rng, SETUP_REPORTS, weights), strict=True):
@@ -227,15 +229,19 @@ def make_events(rng):
                 if felt is not None:
                     c["felt_difficulty_sum"] += felt
                     c["felt_difficulty_count"] += 1
-                yield (pk, success, minutes, felt, voter(), *when())
+                yield (pk, success, minutes, felt, COUNTED, voter(), *when())
 
-    rating_sql = table(Rating, "provider", "stars", "voter_key", "day", "created_at")
+    # Raw inserts get no model defaults: every NOT NULL column is named.
+    rating_sql = table(
+        Rating, "provider", "stars", "free_tier", "status", "voter_key", "day", "created_at"
+    )
     report_sql = table(
         SetupReport,
         "provider",
         "success",
         "minutes",
         "felt_difficulty",
+        "status",
         "voter_key",
         "day",
         "created_at",

@@ -80,11 +80,10 @@ def browse(request):
     form = BrowseFilterForm(request.GET)
     form.is_valid()  # invalid filters are reported and ignored; the valid ones still apply
     providers = Provider.objects.published().matching(**form.filters())
-    ordered = providers.sorted_by(form.cleaned_data.get("sort") or "trust")
-    needs = form.needs(free_only=bool(form.cleaned_data.get("free")))
-    fits = {}
-    if needs.asks_for_models:
-        ordered, fits = fitting_first(ordered, needs)
+    ordered, fits = fitting_first(
+        providers.sorted_by(form.cleaned_data.get("sort") or "trust"),
+        form.needs(free_only=bool(form.cleaned_data.get("free"))),
+    )
     page = Paginator(ordered.with_card_data(), PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     for provider in page.object_list:
@@ -93,7 +92,7 @@ def browse(request):
         "form": form,
         "page": page,
         "filters": form.active_filters(),
-        "needs_asked": needs.asks_for_models,
+        "fits": fits,
         "fitting": sum(fit.fits for fit in fits.values()),
         "relax": form.relax_hints() if not page.paginator.count else [],
         "clear_url": reverse("onboarding:browse"),

@@ -167,8 +167,10 @@ def recommend(needs, providers=None):
 
 def fitting_first(providers, needs):
     """`providers` (an ordered ProviderQuerySet) with those that fit `needs` first, each
-    group in its order, and each provider's Recommendation by primary key: what browse
-    and the wizard list when the visitor said what they need."""
+    group in its order, and each provider's Recommendation by primary key ({} and the
+    order unchanged when no model need was asked): what browse and the wizard list."""
+    if not needs.asks_for_models:
+        return providers, {}
     fits = {fit.provider.pk: fit for fit in recommend(needs, providers)}
     fitting = [pk for pk, fit in fits.items() if fit.fits]
     return providers.these_first(fitting), fits

@@ -63,11 +63,10 @@ def matching_providers(filters):
     so steps 2 and 3 cost a fixed number of queries however many providers match. When the
     visitor said what they need, the ones that fit come first, each with its reasons
     (`provider.fit`, registry.recommend.fitting_first)."""
-    providers = Provider.objects.published().matching(**filters.filters()).most_trusted()
-    needs = filters.needs()
-    fits = {}
-    if needs.asks_for_models:
-        providers, fits = fitting_first(providers, needs)
+    providers, fits = fitting_first(
+        Provider.objects.published().matching(**filters.filters()).most_trusted(),
+        filters.needs(),
+    )
     providers = list(providers.with_card_data().prefetch_related("recommended_for"))
     for provider in providers:
         provider.fit = fits.get(provider.pk)
