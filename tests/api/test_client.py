@@ -1,10 +1,8 @@
 """registry.client.RemoteRegistry against a live server (real HTTP on loopback): the
 seed's usage examples unchanged, every method, and every error as the seed's exceptions."""
 
-import contextlib
 import datetime
 import enum
-import io
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,47 +12,13 @@ import pytest
 from registry import client as remote
 from registry.client import RemoteRegistry
 from registry.models import Provider, Review, today
-
-# The seed's "Usage Examples", word for word but for the import (tests/registry/
-# test_seed_examples.py checks these against the seed itself).
-BASIC_USAGE = """\
-from registry.client import get_registry
-
-# Get registry instance
-registry = get_registry()
-
-# Get recommended free providers
-providers = registry.get_recommended_providers(
-    free_only=True,
-    min_trust_score=70.0
+from tests.seed_examples import (
+    BASIC_USAGE,
+    BASIC_USAGE_OUTPUT,
+    RECORD_USER_FEEDBACK,
+    over_http,
+    run,
 )
-
-for provider in providers:
-    print(f"{provider.provider_name}: {provider.get_trust_score()}/100")
-"""
-
-RECORD_USER_FEEDBACK = """\
-# User successfully signed up
-registry.record_user_signup(
-    provider_id='openrouter',
-    success=True,
-    setup_time_minutes=3
-)
-
-# User left a review
-registry.add_feedback(
-    provider_id='openrouter',
-    rating=5,
-    comment="Super easy setup! Worked first time."
-)
-"""
-
-
-def run(code, namespace):
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        exec(compile(code, "<seed example>", "exec"), namespace)  # noqa: S102
-    return output.getvalue()
 
 
 @pytest.fixture
@@ -66,7 +30,7 @@ def test_the_seeds_examples_run_unchanged(live_server, default_providers, monkey
     monkeypatch.setenv("BYOK_REGISTRY_URL", live_server.url)
     before = Provider.objects.get(provider_id="openrouter")
     namespace = {}
-    assert run(BASIC_USAGE, namespace) == "OpenRouter: 92.3/100\nDeepSeek: 79.7/100\n"
+    assert run(over_http(BASIC_USAGE), namespace) == BASIC_USAGE_OUTPUT
     assert run(RECORD_USER_FEEDBACK, namespace) == ""
     after = Provider.objects.get(provider_id="openrouter")
     assert after.total_users == before.total_users + 1

@@ -1,47 +1,14 @@
 """The seed's "Usage Examples" run word for word (only the import names our module)."""
 
-import contextlib
-import io
 import re
 from pathlib import Path
 
 import pytest
 
 from registry.models import Moderation, Provider, Rating, Review, SetupReport
+from tests.seed_examples import BASIC_USAGE, BASIC_USAGE_OUTPUT, RECORD_USER_FEEDBACK, run
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_1af7a514f73e136e.txt"
-
-BASIC_USAGE = """\
-from registry.services import get_registry
-
-# Get registry instance
-registry = get_registry()
-
-# Get recommended free providers
-providers = registry.get_recommended_providers(
-    free_only=True,
-    min_trust_score=70.0
-)
-
-for provider in providers:
-    print(f"{provider.provider_name}: {provider.get_trust_score()}/100")
-"""
-
-RECORD_USER_FEEDBACK = """\
-# User successfully signed up
-registry.record_user_signup(
-    provider_id='openrouter',
-    success=True,
-    setup_time_minutes=3
-)
-
-# User left a review
-registry.add_feedback(
-    provider_id='openrouter',
-    rating=5,
-    comment="Super easy setup! Worked first time."
-)
-"""
 
 
 def seed_example(title):
@@ -63,15 +30,8 @@ def test_examples_here_are_the_seeds_word_for_word():
     assert seed_example("Record User Feedback") == RECORD_USER_FEEDBACK
 
 
-def run(code, namespace):
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        exec(compile(code, "<seed example>", "exec"), namespace)  # noqa: S102
-    return output.getvalue()
-
-
 def test_basic_usage_prints_openrouter_then_deepseek(default_providers):
-    assert run(BASIC_USAGE, {}) == "OpenRouter: 92.3/100\nDeepSeek: 79.7/100\n"
+    assert run(BASIC_USAGE, {}) == BASIC_USAGE_OUTPUT
 
 
 def test_record_user_feedback_counts_at_once(default_providers):
@@ -96,4 +56,4 @@ def test_record_user_feedback_counts_at_once(default_providers):
     assert review.text == "Super easy setup! Worked first time."
     assert review.status == Moderation.PENDING  # public only once a maintainer approves
     # The real-time update: the example's providers are recomputed on the next call.
-    assert run(BASIC_USAGE, namespace) == "OpenRouter: 92.3/100\nDeepSeek: 79.7/100\n"
+    assert run(BASIC_USAGE, namespace) == BASIC_USAGE_OUTPUT
