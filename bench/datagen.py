@@ -293,9 +293,13 @@ def main():
         print(json.dumps(counts()))
         return
     if args.explain:
-        # Browse's first page in the default "most trusted" order.
+        # Browse's first page in the default "most trusted" order, and the provider page's
+        # free-tier answers for the provider with the most ratings.
+        from onboarding.views import free_tier_ratings
+
         page = Provider.objects.published().most_trusted()[:24]
-        print(json.dumps({"plan": page.explain()}))
+        answers = free_tier_ratings(Provider.objects.order_by("-ratings_count").first())
+        print(json.dumps({"plan": page.explain(), "free_tier_plan": answers.explain()}))
         return
     if not args.scale:
         parser.error("give --scale or --counts")

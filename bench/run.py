@@ -299,8 +299,9 @@ def bench_scale(env, scale, args, tmp):
         f"{data['setup_report_rows']} setup reports; generated in {data['seconds']} s "
         f"(with migrate: {time.perf_counter() - started:.1f} s)"
     )
-    plan = datagen(env, "--explain")["plan"]
-    print("  most trusted, page 1: " + " | ".join(plan.splitlines()))
+    plans = datagen(env, "--explain")
+    print("  most trusted, page 1: " + " | ".join(plans["plan"].splitlines()))
+    print("  free-tier answers: " + " | ".join(plans["free_tier_plan"].splitlines()))
     port = free_port()
     proc = start_server(env, port, args.workers, Path(tmp) / f"gunicorn-{scale}.log")
     try:
@@ -335,7 +336,7 @@ def bench_scale(env, scale, args, tmp):
     }
     check["consistent"] = check["rating_rows_added"] == check["ratings_count_added"]
     check["all_counted"] = check["rating_rows_added"] >= check["accepted_responses"]
-    return {"data": data, "endpoints": endpoints, "counters": check, "plan": plan}
+    return {"data": data, "endpoints": endpoints, "counters": check, **plans}
 
 
 def summarize(runs):

@@ -200,17 +200,23 @@ COMMUNITY_FORMS = (RATE, TIP, ISSUE)
 FREE_TIER_DAYS = 30
 
 
-def free_tier_answers(provider):
-    """How many visitors said the free tier worked, or did not, in the last 30 days (counted
-    ratings only; one query)."""
+def free_tier_ratings(provider):
+    """The provider's counted ratings of the last 30 days that answered the free-tier
+    question (on the index of those alone: registry.models.Rating)."""
     since = timezone.now() - timedelta(days=FREE_TIER_DAYS)
     return (
         Rating.objects.counted()
         .filter(provider=provider, created_at__gte=since)
-        .aggregate(
-            worked=Count("pk", filter=Q(free_tier=FreeTierAnswer.WORKED)),
-            not_working=Count("pk", filter=Q(free_tier=FreeTierAnswer.NOT_WORKING)),
-        )
+        .exclude(free_tier="")
+    )
+
+
+def free_tier_answers(provider):
+    """How many visitors said the free tier worked, or did not, in the last 30 days (one
+    query)."""
+    return free_tier_ratings(provider).aggregate(
+        worked=Count("pk", filter=Q(free_tier=FreeTierAnswer.WORKED)),
+        not_working=Count("pk", filter=Q(free_tier=FreeTierAnswer.NOT_WORKING)),
     )
 
 
