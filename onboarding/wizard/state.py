@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.core import signing
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from registry.models import MAX_SETUP_MINUTES
 
@@ -71,6 +72,11 @@ def parse_minutes(value):
         return None
 
 
+def _validated(form):
+    form.is_valid()
+    return form
+
+
 @dataclass
 class WizardState:
     """What the URL says about this visitor's walk through the wizard."""
@@ -83,12 +89,12 @@ class WizardState:
 
     @classmethod
     def from_query(cls, query):
-        filters = ProviderFilterForm(query)
-        filters.is_valid()
         token = query.get("t", "")
         started = read_start(token)
         return cls(
-            filters=filters,
+            # Built and validated when first read: a cached step 1 never reads it, and
+            # building the form was half the cost of serving one.
+            filters=SimpleLazyObject(lambda: _validated(ProviderFilterForm(query))),
             provider_id=query.get("p", "")[:100],
             start_token=token if started is not None else "",
             started=started,
