@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import ngettext
 
+from registry.admin import ReadOnlyAdmin
 from registry.models import Rating, SetupReport, today
 from registry.voters import TOKEN_VISITOR_PREFIX
 
@@ -70,18 +71,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegistrySnapshot)
-class RegistrySnapshotAdmin(admin.ModelAdmin):
+class RegistrySnapshotAdmin(ReadOnlyAdmin):
     """Read only: a snapshot never changes once taken."""
 
     list_display = ("day", "providers", "size", "sha256", "taken_at")
     fields = ("day", "providers", "size", "sha256", "taken_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

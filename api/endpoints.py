@@ -181,6 +181,17 @@ def index(request):
 # --- providers -----------------------------------------------------------------------------
 
 
+def _page(count, ordered, filters, present_one):
+    """The limit/offset envelope of a list: `count` rows in all, this page of `ordered`."""
+    rows = ordered[filters.offset : filters.offset + filters.limit]
+    return {
+        "count": count,
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "items": [present_one(row) for row in rows],
+    }
+
+
 def _listed(providers):
     """What a provider summary reads, in a fixed number of queries for any page."""
     return providers.with_recent_issue_count().prefetch_related("caution_flags", "recommended_for")
@@ -209,13 +220,7 @@ def list_providers(request, filters: Query[schemas.ProviderFilters]):
         audience=filters.audience,
     )
     ordered = _listed(providers.sorted_by(filters.sort.value).stably())
-    page = ordered[filters.offset : filters.offset + filters.limit]
-    return {
-        "count": providers.count(),
-        "limit": filters.limit,
-        "offset": filters.offset,
-        "items": [present.provider_summary(p) for p in page],
-    }
+    return _page(providers.count(), ordered, filters, present.provider_summary)
 
 
 @api.get(
@@ -396,13 +401,8 @@ def list_models(request, filters: Query[schemas.ModelFilters]):
         models = models.vision()
     if filters.reasoning:
         models = models.reasoning()
-    page = models.order_by("name", "model_id")[filters.offset : filters.offset + filters.limit]
-    return {
-        "count": models.count(),
-        "limit": filters.limit,
-        "offset": filters.offset,
-        "items": [present.model_summary(model) for model in page],
-    }
+    ordered = models.order_by("name", "model_id")
+    return _page(models.count(), ordered, filters, present.model_summary)
 
 
 @api.get(

@@ -22,6 +22,20 @@ from .scoring import Status
 from .versioning import bump_registry_version
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that jobs write or that never change once written (checks, alerts, dated
+    snapshots): visible to maintainers, never added, edited or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class MarksPagesStale:
     """For every ModelAdmin whose objects show on public pages: each admin write path (add,
     change, inlines and many-to-many, delete, bulk delete, bulk actions, list edits) marks

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import F, Q
 from django.utils.translation import ngettext
 
-from registry.admin import MarksPagesStale
+from registry.admin import MarksPagesStale, ReadOnlyAdmin
 from registry.models import Provider, today
 
 from .models import (
@@ -22,19 +22,6 @@ from .models import (
 )
 
 FACTS_STALE_AFTER_DAYS = 90
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the jobs write: visible, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _offline_warning(modeladmin, request):
