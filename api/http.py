@@ -12,6 +12,7 @@ Errors are JSON (api.errors) and never cached.
 """
 
 import hashlib
+import time
 from functools import wraps
 
 from django.conf import settings
@@ -58,7 +59,7 @@ class ReadLeases:
         connection = connections[router.db_for_write(DailyQuota)]
         if connection.in_atomic_block:  # (a test's transaction: nothing kept that may roll back)
             return limits.take_reads(key, per_minute, 1)
-        minute = timezone.now().strftime("%Y%m%d%H%M")
+        minute = int(time.time() // 60)
         if minute != self._minute:
             self._left, self._minute = {}, minute
         bucket = (connection.alias, connection.settings_dict["NAME"], key, per_minute)

@@ -63,8 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Outside the input check, so that its 400 page carries the CSP too.
-    "csp.middleware.CSPMiddleware",
+    # django-csp's; outside the input check, so that its 400 page carries the CSP too.
+    "byok_site.middleware.SitePolicyMiddleware",
     # CORS preflights and JSON errors for everything under /api/ (api/middleware.py).
     "api.middleware.api_edge",
     # Before anything reads the body or repeats the URL (see byok_site/middleware.py).
@@ -74,7 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, passed by under /api/ (byok_site/middleware.py).
+    "byok_site.middleware.MessagesForPages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]

@@ -39,6 +39,35 @@ def test_every_read_has_an_etag_cache_control_cors_and_304(api, default_provider
     assert head.status_code == 200 and head.content == b"" and head["ETag"] == etag
 
 
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+@pytest.mark.parametrize("url", [url for url in READS if url != "/api/v1/docs"])
+def test_json_answers_carry_a_policy_that_allows_nothing(api, default_providers, url):
+    # JSON is data: nothing in it may load, run or be framed. The site's own policy (which
+    # allows its scripts, styles and images) is for pages.
+    response = api.get(url)
+    assert response["Content-Security-Policy"] == API_POLICY
+    assert response["X-Content-Type-Options"] == "nosniff"
+    again = api.get(url, headers={"If-None-Match": response["ETag"]})
+    assert again.status_code == 304 and again["Content-Security-Policy"] == API_POLICY
+
+
+def test_api_errors_carry_it_too_and_the_docs_page_the_sites(api, default_providers):
+    for response in (
+        api.get("/api/v1/no-such-thing"),
+        api.get("/api/v1/providers?q=a%00b"),
+        post_json(api, "/api/v1/providers/openrouter/ratings", {"rating": 9}),
+        api.options("/api/v1/providers", headers={"Access-Control-Request-Method": "GET"}),
+    ):
+        assert response.status_code in (204, 400, 404), response.content
+        assert response["Content-Security-Policy"] == API_POLICY
+    docs = api.get("/api/v1/docs")
+    assert docs["Content-Type"].startswith("text/html")
+    assert "script-src 'self'" in docs["Content-Security-Policy"]
+    assert "default-src 'self'" in docs["Content-Security-Policy"]
+
+
 def test_a_write_changes_the_etag_and_the_figures(api, default_providers):
     first = api.get("/api/v1/providers/groq")
     assert first.json()["ratings_count"] == 0

@@ -5,7 +5,7 @@ import re
 import pytest
 
 
-@pytest.mark.parametrize("path", ["/", "/healthz", "/setup/", "/admin/login/"])
+@pytest.mark.parametrize("path", ["/", "/healthz", "/setup/", "/admin/login/", "/api/v1/docs"])
 def test_security_headers(client, db, path):
     response = client.get(path)
     assert response["X-Content-Type-Options"] == "nosniff"
