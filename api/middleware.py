@@ -11,6 +11,7 @@
   HTML and keeps the site's policy (byok_site.middleware.SitePolicyMiddleware).
 """
 
+from csp.constants import HEADER as CSP_HEADER
 from django.http import HttpResponse
 
 from .errors import generic_error
@@ -19,7 +20,6 @@ API_PREFIX = "/api/"
 READ_HEADERS = "Authorization, If-None-Match, X-End-User"
 WRITE_HEADERS = "Authorization, Content-Type, X-End-User"
 KEPT_HEADERS = ("Allow", "Retry-After")
-CSP_HEADER = "Content-Security-Policy"
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
