@@ -54,24 +54,34 @@ class Handler(BaseHTTPRequestHandler):
 
     def answer(self):
         server = self.server
-        started = time.monotonic()
+        self.started, self.recorded = time.monotonic(), False
         with server.lock:
             server.in_flight += 1
             server.peak = max(server.peak, server.in_flight)
         try:
             self.route()
         finally:
-            with server.lock:
-                server.in_flight -= 1
-                server.requests.append(
-                    {
-                        "method": self.command,
-                        "path": self.path,
-                        "user_agent": self.headers.get("User-Agent", ""),
-                        "start": started,
-                        "end": time.monotonic(),
-                    }
-                )
+            self.record()  # (an answer that never came: /reset)
+
+    def record(self):
+        """Notes the request as over, just before the answer goes out (send): a client may
+        start its next request the moment it has the answer, and an end noted after
+        writing it could come after that start on a loaded machine, a false overlap."""
+        if self.recorded:
+            return
+        self.recorded = True
+        server = self.server
+        with server.lock:
+            server.in_flight -= 1
+            server.requests.append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "user_agent": self.headers.get("User-Agent", ""),
+                    "start": self.started,
+                    "end": time.monotonic(),
+                }
+            )
 
     def send(self, status, location=None):
         body = b"" if self.command == "HEAD" else f"status {status}\n".encode()
@@ -80,6 +90,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Location", location)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
+        self.record()
         self.end_headers()
         self.wfile.write(body)
 
