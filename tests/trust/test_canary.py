@@ -399,7 +399,13 @@ def test_no_canary_reaches_gunicorns_logs(gunicorn_server):
     for channel, canary in CANARIES.items():
         assert canary[6:].encode() not in sent, f"{channel} canary echoed in a response"
 
-    time.sleep(0.5)  # the worker writes its access log line after the response
+    # The one worker writes each access log line after its response: wait for the last
+    # request it answered (the charset POST), not a guess of how long that takes.
+    last = '"POST /providers/openrouter/rate/ HTTP/1.1" 400'
+    deadline = time.monotonic() + 10
+    while last not in access_log.read_text():
+        assert time.monotonic() < deadline, f"gunicorn never logged {last}"
+        time.sleep(0.05)
     logs = {"access log": access_log.read_text(), "error log": error_log.read_text()}
     for name, text in logs.items():
         for channel, canary in CANARIES.items():
