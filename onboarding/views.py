@@ -80,9 +80,9 @@ def browse(request):
     form = BrowseFilterForm(request.GET)
     form.is_valid()  # invalid filters are reported and ignored; the valid ones still apply
     providers = Provider.objects.published().matching(**form.filters())
+    needs = form.needs(free_only=bool(form.cleaned_data.get("free")))
     ordered, fits = fitting_first(
-        providers.sorted_by(form.cleaned_data.get("sort") or "trust"),
-        form.needs(free_only=bool(form.cleaned_data.get("free"))),
+        providers.sorted_by(form.cleaned_data.get("sort") or "trust"), needs
     )
     page = Paginator(ordered.with_card_data(), PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
@@ -92,7 +92,7 @@ def browse(request):
         "form": form,
         "page": page,
         "filters": form.active_filters(),
-        "fits": fits,
+        "needs_asked": needs.asks_for_models,
         "fitting": sum(fit.fits for fit in fits.values()),
         "relax": form.relax_hints() if not page.paginator.count else [],
         "clear_url": reverse("onboarding:browse"),

@@ -158,6 +158,10 @@ def test_browse_offers_the_needs_block_closed_until_asked(default_providers):
     assert "Fits your needs" not in page and "what you need" not in page
     asked = Client().get("/", {"family": "command-r"}).text
     assert '<details class="needs-disclosure" open>' in asked
+    # Asked, with filters that match nobody: the need stays in view, beside the way out.
+    nobody = Client().get("/", {"family": "command-r", "q": "no-such-provider"}).text
+    assert "No provider matches these filters." in nobody
+    assert '<details class="needs-disclosure" open>' in nobody
 
 
 def test_browse_lists_who_serves_the_need_first_in_the_chosen_order(default_providers):
