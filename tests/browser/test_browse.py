@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 
@@ -50,3 +51,27 @@ def test_bad_filter_in_the_url_shows_a_message(page, default_providers):
     page.goto("/?difficulty=9&min_score=abc")
     expect(page.get_by_text("Some filters were ignored")).to_be_visible()
     expect(page.locator("#card-openrouter")).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    "path, typed, checked",
+    [("/", "Name", "Free tier only"), ("/models/", "Max input $ / M tokens", "Tool calling")],
+)
+def test_each_change_fetches_the_results_once(page, default_providers, path, typed, checked):
+    """A typed value is sent while typing. Sending it again when the field is left, as a bare
+    `change` trigger did, pushed the same URL a second time; and a pushState while a link's
+    page is loading cancels that navigation, so a visitor who typed, then clicked a result,
+    could stay on the list (a CI run caught it on /models/)."""
+    fetches = []
+    page.on("request", lambda request: request.headers.get("hx-request") and fetches.append(1))
+    page.goto(path)
+    page.get_by_label(typed).fill("1")
+    expect(page).to_have_url(re.compile(r"=1$"))
+    page.get_by_label("Sort by").focus()  # leaves the typed field
+    page.get_by_label("Sort by").select_option(index=1)
+    expect(page).to_have_url(re.compile(r"sort="))
+    page.get_by_label(checked).check()
+    expect(page).to_have_url(re.compile(r"=on"))
+    page.get_by_label(checked).uncheck()
+    expect(page).not_to_have_url(re.compile(r"=on"))
+    assert len(fetches) == 4  # the typed value, the sort, the check, the uncheck

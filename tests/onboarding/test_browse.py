@@ -26,7 +26,7 @@ def test_full_page_has_widget_filters_and_cards(client, providers):
     assert "<html" in html
     assert 'id="provider-stats-widget"' in html
     assert 'hx-trigger="every 30s"' in html
-    assert 'hx-trigger="input changed delay:300ms, change, submit"' in html
+    assert 'hx-trigger="input changed delay:300ms, change from:(#filters select' in html
     assert 'hx-push-url="true"' in html
     assert 'action="/"' in html  # works without JavaScript too
     assert len(card_ids(response)) == providers.count()
