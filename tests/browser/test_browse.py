@@ -58,10 +58,8 @@ def test_bad_filter_in_the_url_shows_a_message(page, default_providers):
     [("/", "Name", "Free tier only"), ("/models/", "Max input $ / M tokens", "Tool calling")],
 )
 def test_each_change_fetches_the_results_once(page, default_providers, path, typed, checked):
-    """A typed value is sent while typing. Sending it again when the field is left, as a bare
-    `change` trigger did, pushed the same URL a second time; and a pushState while a link's
-    page is loading cancels that navigation, so a visitor who typed, then clicked a result,
-    could stay on the list (a CI run caught it on /models/)."""
+    """A typed value is sent while typing; a bare `change` trigger sent it again when the
+    field was left (tests/browser/test_models.py shows what that did to a click)."""
     fetches = []
     page.on("request", lambda request: request.headers.get("hx-request") and fetches.append(1))
     page.goto(path)

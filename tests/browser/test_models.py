@@ -160,3 +160,18 @@ def test_rate_a_model_at_a_provider(
         assert errors == []
     finally:
         context.close()
+
+
+def test_a_result_pressed_right_after_typing_a_filter_opens(page, default_providers):
+    """Pressing a result's link moves the focus off the typed field. When leaving a field
+    fetched the results again, the answer replaced the list while the button was still down,
+    so the release fell on a new link, no click happened, and the visitor stayed on the list
+    (a CI run caught it in the test above)."""
+    page.goto("/models/?tools=on")
+    page.get_by_label("Max input $ / M tokens").fill("1")
+    expect(page).to_have_url(re.compile(r"max_input=1$"))
+    page.locator("#model-results a[href='/models/llama-3.3-70b/']").hover()
+    page.mouse.down()
+    page.wait_for_timeout(300)  # about as long as a person holds a click
+    page.mouse.up()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Llama")
